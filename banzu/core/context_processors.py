@@ -1,0 +1,35 @@
+"""Navigation by role: the menu shows only what the person may use (ux.md, global patterns)."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from banzu.core import scoping
+
+# (label, url name, action that must be allowed, icon)
+MENU = [
+    (_("Home"), "home", None, "home"),
+    (_("Organisation"), "org:tree", "org.view_structure", "sitemap"),
+    (_("Roster"), "org:roster", "org.view_roster", "users"),
+    (_("Calendar"), "core:calendar", "core.view_calendar", "calendar"),
+    (_("Policies"), "core:policies", "core.view_policies", "adjustments"),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    actor = scoping.actor_for(user)
+    items = []
+    for label, url_name, action, icon in MENU:
+        if action is None or scoping.can(user, action):
+            url = reverse(url_name)
+            items.append(
+                {
+                    "label": label,
+                    "url": url,
+                    "icon": icon,
+                    "active": (request.path.startswith(url) and url != "/") or request.path == url,
+                }
+            )
+    return {"nav_items": items, "actor": actor}
