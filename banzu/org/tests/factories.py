@@ -54,6 +54,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class EmployeeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Employee
+        skip_postgeneration_save = True
 
     team = factory.SubFactory(TeamFactory)
     department = factory.SelfAttribute("team.department")
