@@ -75,7 +75,10 @@ def add_working_days(moment: datetime, days: int, *, zone: ZoneInfo) -> datetime
 
 
 def working_days_between(start: date, end: date) -> int:
+    """Working days in (start, end]; negative when `end` is before `start`."""
     try:
         return work_calendar().working_days_between(start, end)
     except CalendarNotCovered as exc:
-        raise not_covered_error(exc) from None
+        # Name the input that lies in the uncovered year, so the form marks the right field.
+        field = "start" if exc.day.year == start.year else "end"
+        raise not_covered_error(exc, field) from None

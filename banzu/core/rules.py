@@ -34,6 +34,12 @@ class WorkCalendar:
     covered_years: frozenset[int]
     _sorted: tuple[date, ...] = field(default=(), compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # Built directly rather than through build(): without the sorted index
+        # working_days_between would silently count nothing.
+        if len(self._sorted) != len(self.working_days):
+            object.__setattr__(self, "_sorted", tuple(sorted(self.working_days)))
+
     @classmethod
     def build(cls, working_days: Iterable[date], covered_years: Iterable[int]) -> WorkCalendar:
         days = frozenset(working_days)

@@ -15,6 +15,15 @@ from banzu.core.models import CalendarDay, CalendarYear, PolicyValue
 from banzu.core.policies import PolicyValueError, definition, from_storage, to_storage
 
 
+def _record_user(row: Any, user: Any) -> None:
+    """Name `user` in the history row even outside a request (commands, tests, tasks).
+
+    Left unset for system callers, so that simple_history falls back to the request's user.
+    """
+    if getattr(user, "pk", None):
+        row._history_user = user
+
+
 @transaction.atomic
 def seed_calendar_from_package() -> list[int]:
     """Load every year the `chinesecalendar` package knows; years already present are kept.
@@ -45,7 +54,9 @@ def add_calendar_year(*, user: Any, year: int) -> CalendarYear:
         raise invalid("year", _("Enter a year between 1900 and 2200."), code="year_range")
     if CalendarYear.objects.filter(year=year).exists():
         raise invalid("year", _("The calendar already has %(year)s.") % {"year": year}, code="year_exists")
-    entry = CalendarYear.objects.create(year=year, source=CalendarYear.Source.ADMINISTRATOR, published=False)
+    entry = CalendarYear(year=year, source=CalendarYear.Source.ADMINISTRATOR, published=False)
+    _record_user(entry, user)
+    entry.save(force_insert=True)
     CalendarDay.objects.bulk_create(
         CalendarDay(date=day, year=entry, is_working_day=working, kind=kind, name=name)
         for day, working, kind, name in calendar_seed.weekend_days(year)
@@ -70,6 +81,7 @@ def set_calendar_day(*, user: Any, day: date, kind: str, name: str = "", reason:
     row.is_working_day = kind in (CalendarDay.Kind.WORKDAY, CalendarDay.Kind.ADJUSTED_WORKDAY)
     row.name = name.strip()[:60]
     row._change_reason = reason
+    _record_user(row, user)
     row.save()
     transaction.on_commit(work_calendar.invalidate)
     return row
@@ -82,6 +94,7 @@ def publish_calendar_year(*, user: Any, year: int, published: bool = True) -> Ca
     if entry is None:
         raise invalid("year", _("The calendar has no year %(year)s.") % {"year": year}, code="not_found")
     entry.published = published
+    _record_user(entry, user)
     entry.save()
     transaction.on_commit(work_calendar.invalidate)
     return entry
@@ -104,6 +117,8 @@ def set_policy(*, user: Any, centre: Any, key: str, value: Any, reason: str = ""
         row = PolicyValue(centre=centre, key=key)
     row.value = to_storage(item, typed)
     row._change_reason = reason.strip()[:100]
+    # Explicit, so the audit names the editor outside a request too (commands, shell, tasks).
+    row._history_user = user
     row.save()
     return from_storage(item, row.value)
 
@@ -112,9 +127,13 @@ def set_policy(*, user: Any, centre: Any, key: str, value: Any, reason: str = ""
 def reset_policy(*, user: Any, centre: Any, key: str, reason: str = "") -> Any:
     """Back to the seed default: the override row is deleted (history keeps it)."""
     scoping.ensure_can(user, "core.change_policies")
-    item = definition(key)
+    try:
+        item = definition(key)
+    except KeyError:
+        raise invalid("key", _("There is no policy with this key."), code="unknown_policy") from None
     row = PolicyValue.objects.select_for_update().filter(centre=centre, key=key).first()
     if row is not None:
         row._change_reason = reason.strip()[:100]
+        row._history_user = user
         row.delete()
     return item.default

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from banzu.core import scoping, services
 from banzu.core.errors import NotAllowed
 from banzu.core.models import CalendarDay, CalendarYear, PolicyValue
-from banzu.core.policies import REGISTRY, Kind, policies_for
+from banzu.core.policies import REGISTRY, Kind, from_storage, policies_for
 from banzu.core.roles import Role
 
 
@@ -198,6 +198,23 @@ def policies_page(request):
     )
 
 
+POLICY_HISTORY_ROWS = 100
+
+
+def _annotate_policy_changes(item, rows: list) -> None:
+    """Give each history row (newest first) `old_value` and `new_value`, typed: old → new.
+
+    A created row follows the default (first value, or the first after a reset); a deleted row
+    is a reset, so its new value is the default.
+    """
+    for row, older in zip(rows, [*rows[1:], None], strict=True):
+        if row.history_type == "-":
+            row.old_value, row.new_value = from_storage(item, row.value), item.default
+            continue
+        before = item.default if older is None or older.history_type == "-" else from_storage(item, older.value)
+        row.old_value, row.new_value = before, from_storage(item, row.value)
+
+
 @require_http_methods(["GET", "POST"])
 def policy_edit(request, key: str):
     scoping.ensure_can(request.user, "core.view_policies")
@@ -230,11 +247,14 @@ def policy_edit(request, key: str):
             except ValidationError as exc:
                 _apply_validation_error(form, exc)
         status = 422
-    history = (
+    # One row more than shown, so that the oldest shown change still knows its old value.
+    history = list(
         PolicyValue.history.filter(centre=centre, key=key)
         .select_related("history_user")
-        .order_by("-history_date")[:100]
+        .order_by("-history_date", "-history_id")[: POLICY_HISTORY_ROWS + 1]
     )
+    _annotate_policy_changes(item, history)
+    history = history[:POLICY_HISTORY_ROWS]
     return render(
         request,
         "core/policy_edit.html",

@@ -64,6 +64,8 @@ class TeamSummary:
     leaders_needed: int
     ratio: int
     headcount: list[HeadcountLine]
+    # Active members of the whole team, including those the viewer may not see one by one.
+    member_count: int = 0
 
     @property
     def exceeds_ratio(self) -> bool:
@@ -117,6 +119,7 @@ def team_summaries(user: Any, teams: QuerySet[Team] | None = None) -> list[TeamS
             for row in headcounts[team.pk]
         ]
         agent_count = agents.get(team.pk, 0)
+        member_count = sum(n for (team_id, _position_id), n in counts.items() if team_id == team.pk)
         out.append(
             TeamSummary(
                 team=team,
@@ -125,6 +128,7 @@ def team_summaries(user: Any, teams: QuerySet[Team] | None = None) -> list[TeamS
                 leaders_needed=rules.team_leaders_needed(agent_count, ratio),
                 ratio=ratio,
                 headcount=lines,
+                member_count=member_count,
             )
         )
     return out
@@ -145,6 +149,61 @@ def organisation_tree(user: Any) -> list[dict]:
 def employee_history(employee: Employee) -> list[Any]:
     """Audit rows of the employee record, newest first, with the user who made each change."""
     return list(employee.history.select_related("history_user").order_by("-history_date", "-history_id")[:200])
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One audit record of an employee with what it changed against the record before it."""
+
+    record: Any
+    changes: list[tuple[str, Any, Any]]  # (field verbose name, old value, new value)
+
+
+def _display_values(model: type, field_name: str, values: set[Any]) -> dict[Any, Any]:
+    """Stored values of one field → what a person reads: related objects' names, choice labels."""
+    field = model._meta.get_field(field_name)
+    if field.is_relation and field.related_model is not None:
+        keys = {value for value in values if value is not None}
+        found = field.related_model._default_manager.in_bulk(keys) if keys else {}
+        return {value: found.get(value, value) for value in values}
+    if field.choices:
+        labels = dict(field.flatchoices)
+        return {value: labels.get(value, value) for value in values}
+    return {value: value for value in values}
+
+
+def history_with_changes(employee: Employee, *, limit: int = 200) -> list[HistoryRow]:
+    """ORG-9: audit rows of the employee record, newest first, each with old → new per field.
+
+    The record just past `limit` is read too, so the oldest row shown still has its diff.
+    """
+    records = list(
+        employee.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    deltas = [
+        (record, record.diff_against(older).changes if older is not None else [])
+        for record, older in zip(records, [*records[1:], None], strict=False)
+    ][:limit]
+    # Resolve foreign keys and choices once per field, not once per change.
+    wanted: dict[str, set[Any]] = {}
+    for _record, changes in deltas:
+        for change in changes:
+            wanted.setdefault(change.field, set()).update((change.old, change.new))
+    display = {name: _display_values(Employee, name, values) for name, values in wanted.items()}
+    return [
+        HistoryRow(
+            record=record,
+            changes=[
+                (
+                    str(Employee._meta.get_field(change.field).verbose_name),
+                    display[change.field][change.old],
+                    display[change.field][change.new],
+                )
+                for change in changes
+            ],
+        )
+        for record, changes in deltas
+    ]
 
 
 def roster_export_rows(employees: QuerySet[Employee], *, show_personal_data: bool) -> list[list[Any]]:

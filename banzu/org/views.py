@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -105,11 +106,15 @@ def roster_page(request):
     rows = [(employee, employee.phone if show_personal else mask_phone(employee.phone)) for employee in page]
     params = request.GET.copy()
     params.pop("page", None)
+    # Sort links replace the sort and go back to page 1; they keep every filter.
+    filter_params = params.copy()
+    filter_params.pop("sort", None)
     context = {
         "page": page,
         "rows": rows,
         "sort": sort,
         "query_string": params.urlencode(),
+        "filter_query_string": filter_params.urlencode(),
         "filters": request.GET,
         "teams": selectors.teams_visible_to(request.user),
         "departments": selectors.departments_visible_to(request.user),
@@ -119,8 +124,13 @@ def roster_page(request):
         "can_import": scoping.can(request.user, "org.import_roster"),
         "import_form": ImportForm(),
     }
-    template = "org/_roster_table.html" if request.htmx and not request.htmx.boosted else "org/roster.html"
-    return render(request, template, context)
+    # A history restore (back button after hx-push-url, cache miss) needs the whole page.
+    partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    template = "org/_roster_table.html" if partial else "org/roster.html"
+    response = render(request, template, context)
+    # One URL answers with the page or the partial: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def roster_export(request):
@@ -237,7 +247,7 @@ def employee_detail(request, pk: int):
             "email": employee.email if show_personal else mask_email(employee.email),
             "position_changes": employee.position_changes.select_related("from_position", "to_position", "recorded_by"),
             "title_changes": employee.title_changes.select_related("from_title", "to_title", "recorded_by"),
-            "history": selectors.employee_history(employee) if can_see_history else None,
+            "history": selectors.history_with_changes(employee) if can_see_history else None,
             "can_change": can_change,
             "position_form": position_form,
             "title_form": title_form,
