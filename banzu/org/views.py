@@ -212,7 +212,9 @@ def employee_detail(request, pk: int):
     actor = scoping.actor_for(request.user)
     can_change = scoping.can(request.user, "org.change_position") and actor.employee_id != employee.pk
     position_form = PositionChangeForm(initial={"effective_date": timezone.localdate()})
-    title_form = TitleChangeForm(initial={"effective_date": timezone.localdate()})
+    title_form = TitleChangeForm(
+        initial={"effective_date": timezone.localdate(), "to_title": employee.star_title_id}
+    )
     status = 200
     if request.method == "POST":
         if not can_change:
