@@ -88,6 +88,16 @@ INSTALLED_APPS = [
     "csp",
     "banzu.core",
     "banzu.org",
+    "banzu.contact",
+    "banzu.simulation",
+    "banzu.workorders",
+    "banzu.complaints",
+    "banzu.callbacks",
+    "banzu.wfm",
+    "banzu.quality",
+    "banzu.performance",
+    "banzu.talent",
+    "banzu.reports",
 ]
 
 MIDDLEWARE = [
