@@ -332,3 +332,7 @@ LOGGING = {
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
+# Background parts started inside `manage.py serve` (embedded mode): dotted paths of functions
+# `start() -> stop callable or None`.
+BANZU_EMBEDDED_SERVICES = env_list("BANZU_EMBEDDED_SERVICES", [])

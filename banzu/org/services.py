@@ -42,7 +42,40 @@ ROLE_FOR_POSITION = {
     "trainer": Role.TRAINER,
     "shift_lead": Role.SHIFT_LEAD,
     "assistant": Role.AGENT,
+    "hr_specialist": Role.HR,
+    "administrator": Role.ADMINISTRATOR,
+    "general_manager": Role.GENERAL_MANAGER,
+    "chairman": Role.CHAIRMAN,
 }
+
+
+def _recorded_by(instance: Any, user: Any, reason: str = "") -> Any:
+    """Name who made the change (and why) in the instance's history row (ORG-9).
+
+    simple_history finds the user through the request; services also run from commands and tasks,
+    where there is none.
+    """
+    if getattr(user, "pk", None):
+        instance._history_user = user
+    if reason:
+        instance._change_reason = reason[:100]
+    return instance
+
+
+REASON_MAX_LENGTH = 200
+
+
+def _clean_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise invalid("reason", _("Enter the reason for the change."), code="required")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise invalid(
+            "reason",
+            _("Enter at most %(max)s characters.") % {"max": REASON_MAX_LENGTH},
+            code="max_length",
+        )
+    return reason
 
 
 def _actor_centre(user: Any) -> Centre:
@@ -57,10 +90,13 @@ def _actor_centre(user: Any) -> Centre:
 
 
 def _check_vacancy(team: Team | None, position: Position, moving: Employee) -> None:
-    """ORG-4: a move into a position with headcount and no vacancy is refused."""
+    """ORG-4: a move into a position with headcount and no vacancy is refused.
+
+    Locks the headcount row, so two moves into the last vacancy are decided one after the other.
+    """
     if team is None:
         return
-    line = Headcount.objects.filter(team=team, position=position).first()
+    line = Headcount.objects.select_for_update().filter(team=team, position=position).first()
     if line is None:
         return
     filled = (
@@ -86,8 +122,7 @@ def change_position(
     scoping.ensure_can(user, "org.change_position")
     employee = scoping.get_in_scope(Employee.objects.select_for_update(), user, "org.change_position", pk=employee.pk)
     scoping.ensure_not_self(user, employee.pk, _("You cannot change your own position."))
-    if not reason.strip():
-        raise invalid("reason", _("Enter the reason for the change."), code="required")
+    reason = _clean_reason(reason)
     if to_position.pk == employee.position_id:
         raise invalid("to_position", _("The employee already holds this position."), code="unchanged")
     if effective_date < employee.hire_date:
@@ -98,13 +133,12 @@ def change_position(
         from_position_id=employee.position_id,
         to_position=to_position,
         effective_date=effective_date,
-        reason=reason.strip(),
+        reason=reason,
         recorded_by=user if getattr(user, "pk", None) else None,
     )
     employee.position = to_position
     employee.position_since = effective_date
-    employee._change_reason = reason.strip()[:100]
-    employee.save()
+    _recorded_by(employee, user, reason).save()
     return change
 
 
@@ -115,8 +149,7 @@ def change_star_title(
     scoping.ensure_can(user, "org.change_position")
     employee = scoping.get_in_scope(Employee.objects.select_for_update(), user, "org.change_position", pk=employee.pk)
     scoping.ensure_not_self(user, employee.pk, _("You cannot change your own star title."))
-    if not reason.strip():
-        raise invalid("reason", _("Enter the reason for the change."), code="required")
+    reason = _clean_reason(reason)
     new_id = to_title.pk if to_title else None
     if new_id == employee.star_title_id:
         raise invalid("to_title", _("The employee already holds this star title."), code="unchanged")
@@ -125,12 +158,11 @@ def change_star_title(
         from_title_id=employee.star_title_id,
         to_title=to_title,
         effective_date=effective_date,
-        reason=reason.strip(),
+        reason=reason,
         recorded_by=user if getattr(user, "pk", None) else None,
     )
     employee.star_title = to_title
-    employee._change_reason = reason.strip()[:100]
-    employee.save()
+    _recorded_by(employee, user, reason).save()
     return change
 
 
@@ -146,9 +178,9 @@ def set_roles(*, user: Any, employee: Employee, roles: list[str]) -> list[str]:
     wanted = set(roles)
     current = set(employee.roles.values_list("role", flat=True))
     for row in employee.roles.filter(role__in=current - wanted):
-        row.delete()  # one by one, so history records each removal
+        _recorded_by(row, user).delete()  # one by one, so history records each removal
     for role in sorted(wanted - current):
-        EmployeeRole.objects.create(employee=employee, role=role)
+        _recorded_by(EmployeeRole(employee=employee, role=role), user).save()
     return sorted(wanted)
 
 
@@ -158,12 +190,13 @@ def set_headcount(*, user: Any, team: Team, position: Position, approved: int) -
     team = scoping.get_in_scope(Team.objects.all(), user, "org.manage_structure", pk=team.pk)
     if approved < 0:
         raise invalid("approved", _("Enter zero or a positive number."), code="min_value")
-    row, _created = Headcount.objects.select_for_update().get_or_create(
-        team=team, position=position, defaults={"approved": approved}
-    )
-    if row.approved != approved:
+    row = Headcount.objects.select_for_update().filter(team=team, position=position).first()
+    if row is None:
+        row = Headcount(team=team, position=position, approved=approved)
+        _recorded_by(row, user).save()
+    elif row.approved != approved:
         row.approved = approved
-        row.save()
+        _recorded_by(row, user).save()
     return row
 
 
@@ -200,8 +233,10 @@ def create_employee(
         raise invalid("employee_no", _("The employee number already exists; enter another."), code="unique")
     if not name.strip():
         raise invalid("name", _("Enter the name."), code="required")
+    if mentor is not None and mentor.centre_id != centre.pk:
+        raise invalid("mentor", _("Choose a mentor of your centre."), code="other_centre")
     _check_vacancy(team, position, Employee(pk=None))
-    employee = Employee.objects.create(
+    employee = Employee(
         user=account,
         centre=centre,
         department=department,
@@ -217,6 +252,7 @@ def create_employee(
         email=email,
         mentor=mentor,
     )
+    _recorded_by(employee, user, _("Hired")).save()
     PositionChange.objects.create(
         employee=employee,
         from_position=None,
@@ -227,7 +263,7 @@ def create_employee(
     )
     role = ROLE_FOR_POSITION.get(position.code)
     if role:
-        EmployeeRole.objects.create(employee=employee, role=role)
+        _recorded_by(EmployeeRole(employee=employee, role=role), user).save()
     return employee
 
 
@@ -282,7 +318,7 @@ def _lookups(centre: Centre) -> roster.Lookups:
     for pk, code, name in Skill.objects.values_list("pk", "code", "name"):
         skills[code.lower()] = pk
         skills[name.lower()] = pk
-    statuses = {}
+    statuses = dict(roster.STATUS_ALIASES)
     from django.utils import translation
 
     for value, label in Employee.Status.choices:
@@ -322,7 +358,23 @@ def import_roster(*, user: Any, data: bytes) -> ImportResult:
         return _apply_rows(user=user, centre=centre, rows=checked)
 
 
+# What a roster row sets on an employee; the mentor is resolved apart, as it may be a row of the file.
+ROW_FIELDS = (
+    "name",
+    "department_id",
+    "team_id",
+    "position_id",
+    "star_title_id",
+    "hire_date",
+    "position_since",
+    "status",
+    "phone",
+    "email",
+)
+
+
 def _apply_rows(*, user: Any, centre: Centre, rows: list[roster.RosterRow]) -> ImportResult:
+    """Write checked rows. Rows equal to the stored employee write nothing (no empty history)."""
     history_user = user if getattr(user, "pk", None) else None
     reason = _("Roster import")
     existing = {
@@ -331,31 +383,71 @@ def _apply_rows(*, user: Any, centre: Centre, rows: list[roster.RosterRow]) -> I
             centre=centre, employee_no__in=[row.employee_no for row in rows]
         )
     }
+    # Mentors already employed are known now; mentors who are new rows of this file once created.
+    ids = dict(
+        Employee.objects.filter(
+            centre=centre, employee_no__in={row.mentor_no for row in rows if row.mentor_no}
+        ).values_list("employee_no", "pk")
+    )
     positions = {position.pk: position for position in Position.objects.all()}
-    to_create: list[Employee] = []
+
+    new_rows = [row for row in rows if row.employee_no not in existing]
+    created = bulk_create_with_history(
+        [
+            Employee(
+                centre=centre,
+                employee_no=row.employee_no,
+                mentor_id=ids.get(row.mentor_no),
+                **{name: getattr(row, name) for name in ROW_FIELDS},
+            )
+            for row in new_rows
+        ],
+        Employee,
+        batch_size=500,
+        default_user=history_user,
+        default_change_reason=reason,
+    )
+    if not all(employee.pk for employee in created):  # backends without RETURNING
+        created = list(Employee.objects.filter(centre=centre, employee_no__in=[row.employee_no for row in new_rows]))
+    by_no = {**existing, **{employee.employee_no: employee for employee in created}}
+    ids.update({employee.employee_no: employee.pk for employee in created})
+
+    def mentor_of(row: roster.RosterRow) -> int | None:
+        return ids[row.mentor_no] if row.mentor_no else None
+
+    # A new employee whose mentor is another new row gets the mentor now, as a recorded change.
+    late_mentors = []
+    for row in new_rows:
+        employee = by_no[row.employee_no]
+        if employee.mentor_id != mentor_of(row):
+            employee.mentor_id = mentor_of(row)
+            late_mentors.append(employee)
+
+    stored_skills: dict[int, set[tuple[int, int]]] = {employee.pk: set() for employee in existing.values()}
+    for employee_id, skill_id, level in EmployeeSkill.objects.filter(employee__in=list(existing.values())).values_list(
+        "employee_id", "skill_id", "level"
+    ):
+        stored_skills[employee_id].add((skill_id, level))
+    # The file states the whole skill list of each row: rewritten where it differs.
+    skills_changed = [
+        row
+        for row in rows
+        if row.employee_no not in existing or set(row.skills) != stored_skills[by_no[row.employee_no].pk]
+    ]
+
     to_update: list[Employee] = []
+    updated = {row.employee_no for row in skills_changed if row.employee_no in existing}
     position_changes: list[PositionChange] = []
     title_changes: list[TitleChange] = []
     for row in rows:
         employee = existing.get(row.employee_no)
         if employee is None:
-            to_create.append(
-                Employee(
-                    centre=centre,
-                    employee_no=row.employee_no,
-                    name=row.name,
-                    department_id=row.department_id,
-                    team_id=row.team_id,
-                    position_id=row.position_id,
-                    star_title_id=row.star_title_id,
-                    hire_date=row.hire_date,
-                    position_since=row.position_since,
-                    status=row.status,
-                    phone=row.phone,
-                    email=row.email,
-                )
-            )
             continue
+        wanted = {name: getattr(row, name) for name in ROW_FIELDS}
+        wanted["mentor_id"] = mentor_of(row)
+        if all(getattr(employee, name) == value for name, value in wanted.items()):
+            continue
+        updated.add(row.employee_no)
         if employee.position_id != row.position_id:
             position_changes.append(
                 PositionChange(
@@ -378,48 +470,20 @@ def _apply_rows(*, user: Any, centre: Centre, rows: list[roster.RosterRow]) -> I
                     recorded_by=history_user,
                 )
             )
-        for attribute in (
-            "name",
-            "department_id",
-            "team_id",
-            "position_id",
-            "star_title_id",
-            "hire_date",
-            "position_since",
-            "status",
-            "phone",
-            "email",
-        ):
-            setattr(employee, attribute, getattr(row, attribute))
+        for name, value in wanted.items():
+            setattr(employee, name, value)
         to_update.append(employee)
-    update_fields = [
-        "name",
-        "department",
-        "team",
-        "position",
-        "star_title",
-        "hire_date",
-        "position_since",
-        "status",
-        "phone",
-        "email",
-    ]
-    created = bulk_create_with_history(
-        to_create, Employee, batch_size=500, default_user=history_user, default_change_reason=reason
-    )
-    if to_update:
-        bulk_update_with_history(
-            to_update,
-            Employee,
-            update_fields,
-            batch_size=500,
-            default_user=history_user,
-            default_change_reason=reason,
-        )
-    if not all(employee.pk for employee in created):  # backends without RETURNING
-        numbers = [employee.employee_no for employee in created]
-        created = list(Employee.objects.filter(centre=centre, employee_no__in=numbers))
-    by_no = {employee.employee_no: employee for employee in [*created, *to_update]}
+    for changed, fields in ((to_update, [*ROW_FIELDS, "mentor_id"]), (late_mentors, ["mentor_id"])):
+        if changed:
+            bulk_update_with_history(
+                changed,
+                Employee,
+                [name.removesuffix("_id") for name in fields],
+                batch_size=500,
+                default_user=history_user,
+                default_change_reason=reason,
+            )
+
     for employee in created:
         position_changes.append(
             PositionChange(
@@ -441,29 +505,15 @@ def _apply_rows(*, user: Any, centre: Centre, rows: list[roster.RosterRow]) -> I
     bulk_create_with_history(
         roles, EmployeeRole, batch_size=1000, default_user=history_user, default_change_reason=reason
     )
-    # Skills: the file states the whole list for each row it names.
-    EmployeeSkill.objects.filter(employee__in=[by_no[row.employee_no] for row in rows]).delete()
+    EmployeeSkill.objects.filter(
+        employee__in=[existing[row.employee_no] for row in skills_changed if row.employee_no in existing]
+    ).delete()
     EmployeeSkill.objects.bulk_create(
         [
             EmployeeSkill(employee=by_no[row.employee_no], skill_id=skill_id, level=level)
-            for row in rows
+            for row in skills_changed
             for skill_id, level in row.skills
         ],
         batch_size=1000,
     )
-    # Mentors last: they may be rows of this same file.
-    mentor_ids = dict(
-        Employee.objects.filter(
-            centre=centre, employee_no__in={row.mentor_no for row in rows if row.mentor_no}
-        ).values_list("employee_no", "pk")
-    )
-    with_mentor = []
-    for row in rows:
-        employee = by_no[row.employee_no]
-        wanted = mentor_ids.get(row.mentor_no) if row.mentor_no else None
-        if employee.mentor_id != wanted:
-            employee.mentor_id = wanted
-            with_mentor.append(employee)
-    if with_mentor:
-        Employee.objects.bulk_update(with_mentor, ["mentor"], batch_size=500)
-    return ImportResult(created=len(created), updated=len(to_update))
+    return ImportResult(created=len(created), updated=len(updated))
