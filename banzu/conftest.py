@@ -14,6 +14,16 @@ import pytest
 os.environ.setdefault("BANZU_TESTING", "1")
 
 
+@pytest.fixture(autouse=True)
+def fresh_calendar_cache():
+    """The loaded calendar is cached per process; a rolled-back test must not leak its days."""
+    from banzu.core import calendar
+
+    calendar.invalidate()
+    yield
+    calendar.invalidate()
+
+
 @pytest.fixture
 def org(db):
     from banzu.core.roles import Role

@@ -78,7 +78,7 @@ class CalendarDayAdmin(ScopedChangeMixin, SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         services.set_calendar_day(
             user=request.user,
-            day=obj.date,
+            date=obj.date,
             kind=form.cleaned_data["kind"],
             name=form.cleaned_data.get("name") or "",
             reason=form.cleaned_data.get("reason") or "",

@@ -65,16 +65,19 @@ def add_calendar_year(*, user: Any, year: int) -> CalendarYear:
 
 
 @transaction.atomic
-def set_calendar_day(*, user: Any, day: date, kind: str, name: str = "", reason: str = "") -> CalendarDay:
-    """Mark one day as working, weekend, holiday or adjusted working day (调休)."""
+def set_calendar_day(*, user: Any, date: date, kind: str, name: str = "", reason: str = "") -> CalendarDay:
+    """Mark one day as working, weekend, holiday or adjusted working day (调休).
+
+    The keyword is `date`, like the form field and the field its errors name.
+    """
     scoping.ensure_can(user, "core.change_calendar")
     if kind not in CalendarDay.Kind.values:
         raise invalid("kind", _("Choose a valid kind of day."), code="invalid_choice")
-    row = CalendarDay.objects.select_for_update().filter(date=day).first()
+    row = CalendarDay.objects.select_for_update().filter(date=date).first()
     if row is None:
         raise invalid(
             "date",
-            _("The calendar has no year %(year)s; add the year first.") % {"year": day.year},
+            _("The calendar has no year %(year)s; add the year first.") % {"year": date.year},
             code="calendar_not_covered",
         )
     row.kind = kind

@@ -81,6 +81,8 @@ def calendar_page(request):
         year = int(request.GET.get("year") or date.today().year)
     except ValueError:
         year = date.today().year
+    if not date.min.year < year < date.max.year:
+        year = date.today().year
     entry = next((item for item in years if item.year == year), None)
     days = {day.date: day for day in CalendarDay.objects.filter(date__year=year)} if entry else {}
     builder = month_calendar.Calendar(firstweekday=0)
@@ -107,8 +109,13 @@ def calendar_page(request):
                 except ValidationError as exc:
                     _apply_validation_error(year_form, exc)
         elif "publish" in request.POST:
-            services.publish_calendar_year(user=request.user, year=year, published=request.POST["publish"] == "1")
-            messages.success(request, _("Operation succeeded."))
+            try:
+                services.publish_calendar_year(
+                    user=request.user, year=year, published=request.POST["publish"] == "1"
+                )
+                messages.success(request, _("Operation succeeded."))
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
             return redirect(f"{request.path}?year={year}")
         else:
             day_form = CalendarDayForm(request.POST)
@@ -207,7 +214,7 @@ def _annotate_policy_changes(item, rows: list) -> None:
     A created row follows the default (first value, or the first after a reset); a deleted row
     is a reset, so its new value is the default.
     """
-    for row, older in zip(rows, [*rows[1:], None], strict=True):
+    for row, older in zip(rows, [*rows[1:], None], strict=False):
         if row.history_type == "-":
             row.old_value, row.new_value = from_storage(item, row.value), item.default
             continue
@@ -250,7 +257,7 @@ def policy_edit(request, key: str):
     # One row more than shown, so that the oldest shown change still knows its old value.
     history = list(
         PolicyValue.history.filter(centre=centre, key=key)
-        .select_related("history_user")
+        .select_related("history_user__employee")
         .order_by("-history_date", "-history_id")[: POLICY_HISTORY_ROWS + 1]
     )
     _annotate_policy_changes(item, history)
