@@ -183,7 +183,7 @@ if REDIS_URL:
         "huey_class": "huey.RedisHuey",
         "name": os.environ.get("BANZU_REDIS_PREFIX", "banzu"),
         "url": REDIS_URL,
-        "immediate": env_bool("BANZU_HUEY_IMMEDIATE", False),
+        "immediate": env_bool("BANZU_HUEY_IMMEDIATE", TESTING),
         "consumer": {"workers": env_int("BANZU_HUEY_WORKERS", 2), "worker_type": "thread"},
     }
 else:
@@ -210,7 +210,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if TESTING:
     # Fixtures create many users; a fast hash keeps the suite fast. Never used outside tests.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -293,8 +293,9 @@ WHITENOISE_USE_FINDERS = DEBUG or DEMO or TESTING
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so an unauthenticated request gets 401 with WWW-Authenticate, not 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "banzu.core.drf.Pagination",
@@ -306,7 +307,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "banzu.core.drf.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "6000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "120/min",
+        "user": "6000/min",
+        "login": os.environ.get("BANZU_LOGIN_RATE", "20/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Banzu API",
