@@ -85,7 +85,9 @@ def build_structure(*, departments: int = 4, teams_per_department: int = 10) -> 
         for dept in depts
         for t in range(teams_per_department)
     ]
-    skills = [Skill.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})[0] for code, name, kind in SKILLS]
+    skills = [
+        Skill.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})[0] for code, name, kind in SKILLS
+    ]
     user = get_user_model().objects.create_user(username=f"bench-{pid}-hr", password=None)
     hr = Employee.objects.create(
         user=user,

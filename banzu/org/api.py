@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -128,6 +129,15 @@ class TitleChangeInput(serializers.Serializer):
 
 class ImportInput(serializers.Serializer):
     file = serializers.FileField(label=gettext_lazy("File"))
+
+    def validate_file(self, upload):
+        # Django limits form fields in memory, not uploaded files: the size is checked here.
+        limit = settings.BANZU_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise serializers.ValidationError(
+                _("The file is larger than %(size)s MB.") % {"size": limit // (1024 * 1024)}, code="file_too_large"
+            )
+        return upload
 
 
 ImportErrorSerializer = inline_serializer(

@@ -39,8 +39,52 @@ COLUMNS: list[tuple[str, Any, bool]] = [
     ("skills", gettext_lazy("Skills"), False),
 ]
 COLUMN_KEYS = [key for key, _label, _req in COLUMNS]
-PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,19}$")
+# Chinese headers people write on their own sheets. They are part of the file format, so they are
+# accepted whatever the state of the translation catalogue; the translated labels are accepted too.
+HEADER_ALIASES: dict[str, str] = {
+    "工号": "employee_no",
+    "员工编号": "employee_no",
+    "姓名": "name",
+    "部门": "department",
+    "班组": "team",
+    "小组": "team",
+    "岗位": "position",
+    "职位": "position",
+    "星级": "star_title",
+    "职称": "star_title",
+    "入职日期": "hire_date",
+    "任职日期": "position_since",
+    "用工状态": "status",
+    "员工状态": "status",
+    "在职状态": "status",
+    "状态": "status",
+    "导师工号": "mentor",
+    "导师": "mentor",
+    "手机": "phone",
+    "手机号": "phone",
+    "手机号码": "phone",
+    "联系电话": "phone",
+    "邮箱": "email",
+    "电子邮箱": "email",
+    "技能": "skills",
+}
+# Employment statuses as people write them (terms.md: 试用 / 正式 / 离职), besides the labels.
+STATUS_ALIASES: dict[str, str] = {
+    "试用": "probation",
+    "试用期": "probation",
+    "正式": "regular",
+    "转正": "regular",
+    "离职": "left",
+}
+# The model keeps 20 characters: "+" and up to 19 digits, dashes or spaces.
+PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}$")
+EMAIL_MAX_LENGTH = 254
 SKILL_SEPARATORS = re.compile(r"[;；,，、]")
+DATE_RES = (
+    re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})"),  # 2024-03-01, 2024/3/1, 2024.3.1
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"),
+    re.compile(r"(\d{4})(\d{2})(\d{2})"),  # 20240301
+)
 
 
 def header_labels() -> list[str]:
@@ -49,7 +93,7 @@ def header_labels() -> list[str]:
 
 def _known_headers() -> dict[str, str]:
     """Header text (any supported language, or the key itself) → column key."""
-    known: dict[str, str] = {}
+    known: dict[str, str] = dict(HEADER_ALIASES)
     for language in ("zh-hans", "en"):
         with translation.override(language):
             for key, label, _required in COLUMNS:
@@ -120,28 +164,32 @@ def read_workbook(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         raise RosterFileError(_("The file is not a valid xlsx workbook.")) from exc
     except Exception as exc:  # zipfile.BadZipFile and other archive errors
         raise RosterFileError(_("The file is not a valid xlsx workbook.")) from exc
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if not header:
-        raise RosterFileError(_("The first row must hold the column headers."))
-    known = _known_headers()
-    keys: list[str | None] = []
-    for cell in header:
-        text = str(cell).strip().lower() if cell is not None else ""
-        keys.append(known.get(text))
-    missing = [str(label) for key, label, required in COLUMNS if required and key not in keys]
-    if missing:
-        raise RosterFileError(_("The header row lacks these columns: %(columns)s.") % {"columns": "、".join(missing)})
-    count = 0
-    for offset, values in enumerate(rows, start=2):
-        if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-            continue
-        count += 1
-        if count > MAX_ROWS:
-            raise RosterFileError(_("A roster file may hold at most %(max)s rows.") % {"max": MAX_ROWS})
-        yield offset, {key: value for key, value in zip(keys, values, strict=False) if key}
-    book.close()
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if not header:
+            raise RosterFileError(_("The first row must hold the column headers."))
+        known = _known_headers()
+        keys: list[str | None] = []
+        for cell in header:
+            text = str(cell).strip().lower() if cell is not None else ""
+            keys.append(known.get(text))
+        missing = [str(label) for key, label, required in COLUMNS if required and key not in keys]
+        if missing:
+            raise RosterFileError(
+                _("The header row lacks these columns: %(columns)s.") % {"columns": "、".join(missing)}
+            )
+        count = 0
+        for offset, values in enumerate(rows, start=2):
+            if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                raise RosterFileError(_("A roster file may hold at most %(max)s rows.") % {"max": MAX_ROWS})
+            yield offset, {key: value for key, value in zip(keys, values, strict=False) if key}
+    finally:
+        book.close()
 
 
 def _text(value: Any) -> str:
@@ -158,17 +206,14 @@ def _date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     text = _text(value)
-    for candidate in (text, text.replace("/", "-").replace(".", "-")):
-        try:
-            return date.fromisoformat(candidate)
-        except ValueError:
-            continue
-    match = re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text)
-    if match:
-        try:
-            return date(*map(int, match.groups()))
-        except ValueError:
-            return None
+    for pattern in DATE_RES:
+        match = pattern.fullmatch(text)
+        if match:
+            year, month, day = (int(part) for part in match.groups() if part.isdigit())
+            try:
+                return date(year, month, day)
+            except ValueError:
+                return None
     return None
 
 
@@ -255,6 +300,8 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], lookups: Lookups) -> 
         email = values["email"]
         if email:
             try:
+                if len(email) > EMAIL_MAX_LENGTH:
+                    raise ValidationError("too long")
                 validate_email(email)
             except ValidationError:
                 fail("email", _("Enter a valid email address."))
@@ -266,6 +313,9 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], lookups: Lookups) -> 
             level = int(level_text) if level_text.strip().isdigit() else (1 if not level_text.strip() else -1)
             if skill_id is None:
                 fail("skills", _("There is no skill “%(value)s”.") % {"value": name.strip()})
+            elif skill_id in {known for known, _level in skills}:
+                # A skill is held once (by code or by name); the database would refuse the second.
+                fail("skills", _("The skill “%(value)s” is listed more than once.") % {"value": name.strip()})
             elif not 1 <= level <= lookups.max_skill_level:
                 fail(
                     "skills",
