@@ -8,7 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        # Each app declares its policy keys in its own policies.py; importing them registers them.
+        # Each app declares its policy keys in policies.py and its actions and scope paths in
+        # permissions.py; importing them registers them with core.policies and core.scoping.
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("policies")
+        autodiscover_modules("permissions")

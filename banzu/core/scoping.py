@@ -84,6 +84,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+def register_actions(actions: dict[str, frozenset[str] | set[str]]) -> None:
+    """Apps declare their actions in their own `permissions.py` (autodiscovered at start-up);
+    the decision itself — roles, scope, restrict — stays here."""
+    for name, roles in actions.items():
+        unknown = set(roles) - ALL_ROLES
+        if unknown:
+            raise ValueError(f"Action {name} names unknown roles {sorted(unknown)}.")
+        if name in PERMISSIONS and PERMISSIONS[name] != frozenset(roles):
+            raise ValueError(f"Action {name} is declared twice with different roles.")
+        PERMISSIONS[name] = frozenset(roles)
+
+
 @dataclass(frozen=True)
 class ScopePaths:
     """Lookups from a model to the people and units that own its rows.
@@ -165,13 +177,13 @@ def actor_for(user: Any) -> Actor:
     from banzu.org.models import Employee
 
     employee = (
-        Employee.objects.filter(user_id=user.pk)
-        .exclude(status=Employee.Status.LEFT)
-        .only("pk", "team_id", "department_id", "centre_id")
-        .first()
+        Employee.objects.filter(user_id=user.pk).only("pk", "team_id", "department_id", "centre_id", "status").first()
     )
     if employee is None:
         actor = Actor(user.pk, None, None, None, None, frozenset(), frozenset(), user.is_superuser)
+    elif employee.status == Employee.Status.LEFT:
+        # A leaver keeps nothing, superuser flag included.
+        actor = Actor(user.pk, None, None, None, None, frozenset(), frozenset(), False)
     else:
         roles = frozenset(employee.roles.values_list("role", flat=True))
         led = frozenset(employee.teams_led.values_list("pk", flat=True))

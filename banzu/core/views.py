@@ -110,9 +110,7 @@ def calendar_page(request):
                     _apply_validation_error(year_form, exc)
         elif "publish" in request.POST:
             try:
-                services.publish_calendar_year(
-                    user=request.user, year=year, published=request.POST["publish"] == "1"
-                )
+                services.publish_calendar_year(user=request.user, year=year, published=request.POST["publish"] == "1")
                 messages.success(request, _("Operation succeeded."))
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))

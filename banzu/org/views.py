@@ -208,13 +208,13 @@ class TitleChangeForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def employee_detail(request, pk: int):
+    if request.method == "POST":  # not allowed answers 403 before scope answers 404, as in the API
+        scoping.ensure_can(request.user, "org.change_position")
     employee = scoping.get_in_scope(selectors.roster_for(request.user), request.user, "org.view_roster", pk=pk)
     actor = scoping.actor_for(request.user)
     can_change = scoping.can(request.user, "org.change_position") and actor.employee_id != employee.pk
     position_form = PositionChangeForm(initial={"effective_date": timezone.localdate()})
-    title_form = TitleChangeForm(
-        initial={"effective_date": timezone.localdate(), "to_title": employee.star_title_id}
-    )
+    title_form = TitleChangeForm(initial={"effective_date": timezone.localdate(), "to_title": employee.star_title_id})
     status = 200
     if request.method == "POST":
         if not can_change:
