@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "banzu.contact",
     "banzu.simulation",
     "banzu.workorders",
+    "banzu.knowledge",
     "banzu.complaints",
     "banzu.callbacks",
     "banzu.wfm",

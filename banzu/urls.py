@@ -11,6 +11,7 @@ from banzu.complaints import api as complaints_api
 from banzu.contact import api as contact_api
 from banzu.core import api as core_api
 from banzu.core import views as core_views
+from banzu.knowledge import api as knowledge_api
 from banzu.org import api as org_api
 from banzu.simulation import api as simulation_api
 from banzu.wfm import api as wfm_api
@@ -19,7 +20,16 @@ from banzu.workorders import api as workorders_api
 router = DefaultRouter()
 router.register("calendar", core_api.CalendarViewSet, basename="calendar")
 router.register("policies", core_api.PolicyViewSet, basename="policy")
-for app_api in (org_api, contact_api, workorders_api, complaints_api, callbacks_api, wfm_api, simulation_api):
+for app_api in (
+    org_api,
+    contact_api,
+    workorders_api,
+    knowledge_api,
+    complaints_api,
+    callbacks_api,
+    wfm_api,
+    simulation_api,
+):
     app_api.register(router)
 
 urlpatterns = [
@@ -37,6 +47,7 @@ urlpatterns = [
     path("org/", include("banzu.org.urls")),
     path("contact/", include("banzu.contact.urls")),
     path("workorders/", include("banzu.workorders.urls")),
+    path("knowledge/", include("banzu.knowledge.urls")),
     path("complaints/", include("banzu.complaints.urls")),
     path("callbacks/", include("banzu.callbacks.urls")),
     path("wfm/", include("banzu.wfm.urls")),
