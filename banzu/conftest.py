@@ -14,6 +14,38 @@ import pytest
 os.environ.setdefault("BANZU_TESTING", "1")
 
 
+def _reseed_reference_data() -> None:
+    """Rows that migrations seed (calendar, positions, star titles).
+
+    A transactional test flushes every table when it ends, migration data included; the next test
+    gets it back here instead of failing on a missing position or calendar year.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    from banzu.core import services
+    from banzu.org.models import Position
+
+    if Position.objects.exists():
+        return
+    for name in ("0002_seed_ladders", "0003_seed_executive_posts"):
+        importlib.import_module(f"banzu.org.migrations.{name}").seed(apps, None)
+    services.seed_calendar_from_package()
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    names = set(request.fixturenames)
+    if "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+    else:
+        return
+    _reseed_reference_data()
+
+
 @pytest.fixture(autouse=True)
 def fresh_calendar_cache():
     """The loaded calendar is cached per process; a rolled-back test must not leak its days."""
