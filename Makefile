@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 export DJANGO_SETTINGS_MODULE := banzu.settings
 
-.PHONY: run test lint format bench fuzz messages clean lock
+.PHONY: run test lint format bench fuzz messages clean lock audit
 
 $(PY):
 	$(PYTHON) scripts/make_venv.py $(VENV)
@@ -39,6 +39,10 @@ format: $(VENV)/.dev-installed
 
 bench: $(VENV)/.bench-installed
 	$(PY) -m bench
+
+audit: $(VENV)/.dev-installed
+	$(VENV)/bin/pip-audit --strict --disable-pip --require-hashes --progress-spinner off \
+		--vulnerability-service pypi -r requirements/base.txt
 
 messages: $(VENV)/.dev-installed
 	BANZU_TESTING=1 $(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var

@@ -238,7 +238,8 @@ SECURE_SSL_REDIRECT = env_bool("BANZU_SSL_REDIRECT", _HTTPS)
 SECURE_HSTS_SECONDS = env_int("BANZU_HSTS_SECONDS", 31536000 if _HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
 SECURE_HSTS_PRELOAD = _HTTPS
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BANZU_BEHIND_PROXY", False) else None
+BEHIND_PROXY = env_bool("BANZU_BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("BANZU_MAX_REQUEST_BYTES", 5 * 1024 * 1024)
@@ -308,6 +309,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "banzu.core.drf.exception_handler",
+    # X-Forwarded-For is trusted only behind our own proxy; otherwise a client could forge it to
+    # escape the rate limits.
+    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
     "DEFAULT_THROTTLE_RATES": {
         "anon": "120/min",
         "user": "6000/min",

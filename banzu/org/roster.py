@@ -150,6 +150,23 @@ class RosterFileError(Exception):
     """The file as a whole cannot be read (not xlsx, no header, too many rows)."""
 
 
+# A workbook compresses well, but not a thousandfold: larger ratios are archive bombs.
+MAX_INFLATION = 100
+
+
+def _refuse_inflating_archives(data: bytes) -> None:
+    """Refuse archives whose parts would inflate far beyond the upload itself, before reading any."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise RosterFileError(_("The file is not a valid xlsx workbook.")) from None
+    if declared > max(len(data), 1) * MAX_INFLATION:
+        raise RosterFileError(_("The file is not a valid xlsx workbook."))
+
+
 def read_workbook(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     """Rows of the first sheet as (Excel row number, {column key: cell value}).
 
@@ -158,6 +175,7 @@ def read_workbook(data: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _refuse_inflating_archives(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except (InvalidFileException, KeyError, OSError, ValueError) as exc:
