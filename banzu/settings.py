@@ -329,6 +329,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several apps have a "status" or "category" choice set; give each schema enum its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "WorkOrderStatusEnum": "banzu.workorders.models.Status",
+        "WorkOrderCategoryEnum": "banzu.workorders.models.Category",
+        "EmployeeStatusEnum": "banzu.org.models.Employee.Status",
+        "ContactStatusEnum": "banzu.contact.models.Contact.Status",
+        "ArticleStatusEnum": "banzu.knowledge.models.Article.Status",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
