@@ -28,6 +28,31 @@ register(
         maximum=3600,
         help_text=_("The default for queues that set no target of their own."),
     ),
+    # --- routing -----------------------------------------------------------------------------------
+    Policy(
+        "contact.max_concurrent_chats",
+        # CT-2 routes chats like calls but names no limit; three at once is a common starting point.
+        default=3,
+        spec="CT-2, CT-7",
+        label=_("Chats an agent may handle at once"),
+        unit=_("chats"),
+        minimum=1,
+        maximum=20,
+    ),
+    Policy(
+        "contact.offer_timeout_seconds",
+        # CT-7 asks that no contact is lost; the spec names no ring time, this default is a start.
+        default=15,
+        spec="CT-7, CT-9",
+        label=_("Time an agent has to answer an offered contact"),
+        unit=_("seconds"),
+        minimum=5,
+        maximum=300,
+        help_text=_(
+            "An offer not answered in time goes back to the head of its queue and the agent is set away "
+            "with the reason not answered. The default for queues that set no time of their own."
+        ),
+    ),
     # --- agent states ------------------------------------------------------------------------------
     Policy(
         "contact.after_call_work_limit_seconds",

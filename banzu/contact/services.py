@@ -1,0 +1,675 @@
+"""Every write of contacts and agent states (CT-5 … CT-9, CT-15).
+
+The switch (through the CTI API), the agent console, sweeps and the simulator's live twin call these;
+each is one transaction, takes `now` from its caller (DESIGN principle 1) and publishes its change
+after commit (``contact.events``).
+
+Locking (CT-7, DESIGN principle 4). Anything that changes what an agent holds locks, in this order,
+the agent's AgentSession row (``select_for_update``) and then the contact. An offer is a conditional
+update (queued → offered) whose row count picks the winner among concurrent app servers. Operations
+that start from a contact (the switch reports a hang-up) first read which agent holds it, lock that
+agent, then lock the contact and check the holder did not change in between; if it did, they roll
+back and start again rather than lock a second agent while holding the contact — the reverse order
+could deadlock against an offer. The database constraints of ``contact.models`` back all of it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.utils.translation import gettext as _
+
+from banzu.contact import events, rules
+from banzu.contact.models import (
+    ACTIVE_STATUSES,
+    LIVE_STATUSES,
+    AgentSession,
+    AgentStateChange,
+    Contact,
+    ContactEvent,
+    Customer,
+    Queue,
+)
+from banzu.core import calendar, scoping
+from banzu.core.errors import Conflict, NotAllowed, OutOfScope, invalid
+from banzu.core.policies import policy
+from banzu.core.rules import CalendarNotCovered
+from banzu.org.models import Employee, EmployeeSkill
+
+T = TypeVar("T")
+State = AgentSession.State
+Status = Contact.Status
+Kind = ContactEvent.Kind
+Event = rules.AgentEvent
+
+# How often a contact-driven operation starts again when the contact changed hands under it.
+MOVED_RETRIES = 5
+
+
+# --- agents ----------------------------------------------------------------------------------------
+
+
+def _illegal(exc: rules.IllegalTransition) -> Conflict:
+    return Conflict(
+        _("This is not possible while the agent's state is %(state)s.") % {"state": State(exc.current.value).label},
+        code="illegal_agent_transition",
+    )
+
+
+def _move_agent(
+    session: AgentSession,
+    event: rules.AgentEvent,
+    *,
+    now: datetime,
+    live_delta: int = 0,
+    contact: Contact | None = None,
+    away_reason: str = "",
+    by: Any = None,
+) -> None:
+    """Apply `event` to the locked `session`, record the transition (CT-9) and publish it."""
+    try:
+        new = rules.next_state(session.state, event)
+    except rules.IllegalTransition as exc:
+        raise _illegal(exc) from None
+    old, old_reason = session.state, session.away_reason
+    reason = away_reason if new == State.AWAY else ""
+    session.live_contacts = max(session.live_contacts + live_delta, 0)
+    changed = new != old or reason != old_reason
+    if changed:
+        session.state, session.away_reason, session.state_since = new, reason, now
+        if new == State.READY and event != Event.OFFER_WITHDRAWN:
+            session.idle_since = now
+        elif new not in (State.READY, State.RINGING):
+            # Ringing keeps the idle time: if the caller hangs up, the agent's place stays.
+            session.idle_since = None
+    session.save(update_fields=["state", "away_reason", "state_since", "idle_since", "live_contacts"])
+    if not changed:
+        return
+    AgentStateChange.objects.create(
+        agent_id=session.employee_id,
+        from_state=old,
+        to_state=new,
+        away_reason=reason,
+        event=event.value,
+        at=now,
+        contact=contact,
+        changed_by=by if getattr(by, "pk", None) else None,
+    )
+    events.publish(
+        "agent.state_changed",
+        agent_id=session.employee_id,
+        state=new,
+        away_reason=reason,
+        since=now.isoformat(),
+        contact_id=contact.pk if contact else None,
+    )
+
+
+AGENT_ACTIONS = (Event.LOGIN, Event.LOGOUT, Event.READY, Event.AWAY)
+
+
+def set_agent_state(
+    *,
+    agent: Employee,
+    action: rules.AgentEvent | str,
+    now: datetime,
+    away_reason: str = "",
+    by: Any = None,
+) -> AgentSession:
+    """CT-9, CT-10: log in, log out, ready, or away with a reason. Illegal transitions are refused (409).
+
+    `by` is the user acting, when a person acts (the console); the switch and sweeps pass None.
+    Setting someone else's state is a supervisor control (CT-13) and is refused here.
+    """
+    try:
+        action = rules.AgentEvent(action)
+    except ValueError:
+        action = None
+    if action not in AGENT_ACTIONS:
+        raise invalid("action", _("Choose log in, log out, ready or away."), code="invalid_choice")
+    if by is not None:
+        actor = scoping.actor_for(by)
+        if actor.employee_id != agent.pk:
+            raise NotAllowed(_("You can only change your own agent state."), code="not_own_state")
+        scoping.ensure_can(by, "contact.set_own_state")
+    if action == Event.AWAY:
+        if away_reason not in AgentSession.AwayReason.values or away_reason == AgentSession.AwayReason.NOT_ANSWERED:
+            raise invalid("away_reason", _("Choose a reason for being away."), code="invalid_choice")
+    else:
+        away_reason = ""
+    AgentSession.objects.get_or_create(employee=agent, defaults={"state_since": now})
+    with transaction.atomic():
+        session = AgentSession.objects.select_for_update().get(employee=agent)
+        if action == Event.LOGIN and session.state == State.LOGGED_OUT:
+            session.logged_in_at = now
+            session.save(update_fields=["logged_in_at"])
+        _move_agent(session, action, now=now, away_reason=away_reason, by=by)
+        return session
+
+
+def set_work_mode(*, agent: Employee, mode: str, now: datetime) -> AgentSession:
+    """CT-9: auto-answer or manual answer; the switch reads it when it rings the agent."""
+    if mode not in AgentSession.WorkMode.values:
+        raise invalid("work_mode", _("Choose auto answer or manual answer."), code="invalid_choice")
+    AgentSession.objects.get_or_create(employee=agent, defaults={"state_since": now})
+    with transaction.atomic():
+        session = AgentSession.objects.select_for_update().get(employee=agent)
+        session.work_mode = mode
+        session.save(update_fields=["work_mode"])
+    return session
+
+
+# --- contacts: helpers -------------------------------------------------------------------------------
+
+
+class _Moved(Exception):
+    """The contact changed hands between reading its agent and locking it."""
+
+
+def _run_locked(contact_id: int, body: Callable[[Contact, AgentSession | None], T]) -> T:
+    """Run `body(contact, session)` in one transaction with the holder's session and the contact locked."""
+    for _attempt in range(MOVED_RETRIES):
+        holder = list(Contact.objects.filter(pk=contact_id).values_list("agent_id", flat=True)[:1])
+        if not holder:
+            raise OutOfScope()
+        agent_id = holder[0]
+        try:
+            with transaction.atomic():
+                session = (
+                    AgentSession.objects.select_for_update().filter(employee_id=agent_id).first() if agent_id else None
+                )
+                contact = Contact.objects.select_for_update().get(pk=contact_id)
+                if contact.agent_id != agent_id:
+                    raise _Moved
+                return body(contact, session)
+        except _Moved:
+            continue
+    raise Conflict(_("The contact changed while this action ran. Try again."), code="contact_moved")
+
+
+def _record(contact: Contact, kind: str, now: datetime, *, agent_id: int | None = None, **detail: Any) -> None:
+    ContactEvent.objects.create(
+        contact=contact, kind=kind, at=now, agent_id=agent_id, queue_id=contact.queue_id, detail=detail
+    )
+    events.publish(
+        f"contact.{kind}",
+        contact_id=contact.pk,
+        centre_id=contact.centre_id,
+        queue_id=contact.queue_id,
+        agent_id=agent_id,
+        status=contact.status,
+        at=now.isoformat(),
+    )
+
+
+def _set_durations(contact: Contact) -> None:
+    durations = rules.contact_durations(
+        queued_at=contact.queued_at,
+        answered_at=contact.answered_at,
+        ended_at=contact.ended_at,
+        closed_at=contact.closed_at,
+        hold_seconds=contact.hold_seconds,
+    )
+    contact.wait_seconds, contact.talk_seconds, contact.acw_seconds = durations.wait, durations.talk, durations.acw
+
+
+def _others(contact: Contact, statuses: Sequence[str]) -> bool:
+    """Whether the contact's agent holds other contacts in `statuses` (read under the agent's lock)."""
+    return Contact.objects.filter(agent_id=contact.agent_id, status__in=statuses).exclude(pk=contact.pk).exists()
+
+
+def _wrong_status(contact: Contact) -> Conflict:
+    return Conflict(
+        _("This is not possible while the contact is %(status)s.") % {"status": contact.get_status_display()},
+        code="contact_wrong_status",
+    )
+
+
+# --- contacts: arrival -------------------------------------------------------------------------------
+
+
+def queue_open_at(queue: Queue, now: datetime) -> bool:
+    """CT-5: the queue's weekly hours and, if it says so, the official working-day calendar."""
+    local = now.astimezone(calendar.centre_zone(queue.centre))
+    try:
+        working = calendar.work_calendar().is_working_day(local.date())
+    except CalendarNotCovered:
+        working = None
+    hours = [rules.OpeningHours(h.weekday, h.opens, h.closes) for h in queue.hours.all()]
+    return rules.queue_is_open(
+        local, hours, closed_on_non_working_days=queue.closed_on_non_working_days, is_working_day=working
+    )
+
+
+def enqueue_contact(
+    *,
+    queue: Queue,
+    now: datetime,
+    caller_number: str = "",
+    customer: Customer | None = None,
+    external_id: str = "",
+    priority: int = 0,
+    ivr_path: Sequence[Any] = (),
+    arrived_at: datetime | None = None,
+) -> Contact:
+    """CT-5, CT-15: an inbound contact joins `queue`. Queued contacts persist (CT-7).
+
+    Idempotent on the switch's call id: the same `external_id` again returns the contact already
+    queued, so a switch that retries after a timeout never queues a call twice.
+    """
+    external_id = external_id.strip()
+    if external_id:
+        existing = Contact.objects.filter(centre_id=queue.centre_id, external_id=external_id).first()
+        if existing is not None:
+            return existing
+    if not queue.active:
+        raise Conflict(_("The queue %(queue)s is not taking contacts.") % {"queue": queue.name}, code="queue_inactive")
+    if not queue_open_at(queue, now):
+        raise Conflict(_("The queue %(queue)s is closed now.") % {"queue": queue.name}, code="queue_closed")
+    if customer is None and caller_number:
+        customer = Customer.objects.filter(centre_id=queue.centre_id, phone=caller_number).order_by("pk").first()
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                centre_id=queue.centre_id,
+                channel_id=queue.channel_id,
+                queue=queue,
+                customer=customer,
+                direction=Contact.Direction.INBOUND,
+                status=Status.QUEUED,
+                single_contact=not queue.channel.multi_contact,
+                priority=priority,
+                customer_priority=customer.vip_level if customer else 0,
+                caller_number=caller_number,
+                external_id=external_id,
+                ivr_path=list(ivr_path),
+                arrived_at=arrived_at or now,
+                queued_at=now,
+            )
+            _record(contact, Kind.QUEUED, now)
+            return contact
+    except IntegrityError:
+        # A concurrent retry of the same switch event queued it first.
+        existing = Contact.objects.filter(centre_id=queue.centre_id, external_id=external_id).first()
+        if external_id and existing is not None:
+            return existing
+        raise
+
+
+# --- routing -----------------------------------------------------------------------------------------
+
+
+def queue_policies(centre: Any) -> dict[int, rules.QueuePolicy]:
+    """The active queues of `centre` as routing sees them."""
+    max_chats = policy("contact.max_concurrent_chats", centre)
+    queues = Queue.objects.filter(centre=centre, active=True).select_related("channel").prefetch_related("skills")
+    return {
+        queue.pk: rules.QueuePolicy(
+            queue_id=queue.pk,
+            channel_id=queue.channel_id,
+            capacity=max_chats if queue.channel.multi_contact else 1,
+            priority=queue.priority,
+            strategy=rules.Strategy(queue.strategy),
+            required_skills={row.skill_id: row.min_level for row in queue.skills.all()},
+            overflow_queue_id=queue.overflow_queue_id,
+            overflow_after_seconds=queue.overflow_after_seconds,
+            round_robin_after=queue.round_robin_after,
+        )
+        for queue in queues
+    }
+
+
+def available_agents(centre: Any) -> list[rules.AvailableAgent]:
+    """Agents of `centre` who may take a contact: ready, or busy with room on a multi-contact channel.
+
+    An agent with an offer still ringing is left out: one offer at a time (CT-7).
+    """
+    sessions = list(
+        AgentSession.objects.filter(employee__centre=centre, state__in=[State.READY, State.BUSY])
+        .exclude(employee__status=Employee.Status.LEFT)
+        .values_list("employee_id", "state", "idle_since")
+    )
+    ids = [row[0] for row in sessions]
+    live: dict[int, dict[int, int]] = defaultdict(dict)
+    ringing: set[int] = set()
+    held = (
+        Contact.objects.filter(agent_id__in=ids, status__in=LIVE_STATUSES)
+        .order_by()
+        .values("agent_id", "channel_id", "status")
+        .annotate(n=Count("pk"))
+        .values_list("agent_id", "channel_id", "status", "n")
+    )
+    for agent_id, channel_id, status, n in held:
+        live[agent_id][channel_id] = live[agent_id].get(channel_id, 0) + n
+        if status == Status.OFFERED:
+            ringing.add(agent_id)
+    skills: dict[int, dict[int, int]] = defaultdict(dict)
+    for employee_id, skill_id, level in EmployeeSkill.objects.filter(employee_id__in=ids).values_list(
+        "employee_id", "skill_id", "level"
+    ):
+        skills[employee_id][skill_id] = level
+    return [
+        rules.AvailableAgent(
+            agent_id=agent_id,
+            idle_since=idle_since if state == State.READY else None,
+            skills=skills[agent_id],
+            live=live[agent_id],
+        )
+        for agent_id, state, idle_since in sessions
+        if agent_id not in ringing
+    ]
+
+
+def waiting_contacts(centre: Any) -> list[rules.WaitingContact]:
+    rows = Contact.objects.filter(centre=centre, status=Status.QUEUED).values_list(
+        "pk", "queue_id", "queued_at", "priority", "customer_priority"
+    )
+    return [rules.WaitingContact(pk, queue_id, queued_at, prio, vip) for pk, queue_id, queued_at, prio, vip in rows]
+
+
+def _agent_has_room(session: AgentSession, contact: Contact) -> bool:
+    """Under the agent's lock: ready, or busy on the same multi-contact channel with room; no offer ringing."""
+    if session.state not in (State.READY, State.BUSY):
+        return False
+    held = (
+        Contact.objects.filter(agent_id=session.employee_id, status__in=LIVE_STATUSES)
+        .order_by()
+        .values_list("channel_id", "status")
+    )
+    live: dict[int, int] = defaultdict(int)
+    for channel_id, status in held:
+        if status == Status.OFFERED:
+            return False
+        live[channel_id] += 1
+    capacity = 1 if contact.single_contact else policy("contact.max_concurrent_chats", contact.centre_id)
+    return rules.free_capacity(live, contact.channel_id, capacity) > 0
+
+
+def offer_contact(*, contact_id: int, agent_id: int, now: datetime) -> Contact:
+    """CT-7: offer a queued contact to an agent; of concurrent callers exactly one wins.
+
+    Locks the agent's AgentSession row (one offer per agent at a time), then claims the contact with
+    a conditional update queued → offered; a lost claim raises Conflict and writes nothing. Skills
+    are routing's business (``rules.choose``); this only guards availability and capacity.
+    """
+    contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is None:
+        raise OutOfScope()
+    with transaction.atomic():
+        session = (
+            # Only the session row is locked, not the employee row joined for the filter.
+            AgentSession.objects.select_for_update(of=("self",))
+            .filter(
+                employee_id=agent_id,
+                employee__centre_id=contact.centre_id,
+                employee__status__in=[Employee.Status.PROBATION, Employee.Status.REGULAR],
+            )
+            .first()
+        )
+        if session is None or not _agent_has_room(session, contact):
+            raise Conflict(_("The agent cannot take this contact now."), code="agent_not_available")
+        won = Contact.objects.filter(pk=contact_id, status=Status.QUEUED).update(
+            status=Status.OFFERED, agent_id=agent_id, offered_at=now, offer_count=F("offer_count") + 1
+        )
+        if not won:
+            raise Conflict(_("This contact has already been taken."), code="contact_taken")
+        contact.refresh_from_db()
+        _move_agent(session, Event.OFFER, now=now, live_delta=1, contact=contact)
+        _record(contact, Kind.OFFERED, now, agent_id=agent_id, offer=contact.offer_count)
+        return contact
+
+
+def route_waiting(*, centre: Any, now: datetime) -> list[Contact]:
+    """CT-6 … CT-8: offer waiting contacts to available agents, as ``rules.choose`` decides.
+
+    Each offer is its own short transaction (``offer_contact``), so app servers routing at the same
+    time interleave; an offer lost to another server is skipped and the contact stays queued for the
+    next round. Returns the contacts offered by this call.
+    """
+    waiting = waiting_contacts(centre)
+    if not waiting:
+        return []
+    queues = queue_policies(centre)
+    assignments = rules.choose(waiting, available_agents(centre), now, queues)
+    offered: list[Contact] = []
+    won: list[rules.Assignment] = []
+    for assignment in assignments:
+        try:
+            offered.append(offer_contact(contact_id=assignment.contact_id, agent_id=assignment.agent_id, now=now))
+        except (Conflict, OutOfScope):
+            continue  # another server was faster; nothing was written
+        won.append(assignment)
+    for queue_id, agent_id in rules.round_robin_pointers(queues, won).items():
+        Queue.objects.filter(pk=queue_id).update(round_robin_after=agent_id)
+    return offered
+
+
+# --- contacts: handling ------------------------------------------------------------------------------
+
+
+def answer_contact(*, contact_id: int, now: datetime, agent: Employee | None = None) -> Contact:
+    """CT-9, CT-15: the offered agent answers; offered → connected, the agent ringing → busy."""
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact:
+        if agent is not None and contact.agent_id != agent.pk:
+            raise Conflict(_("This contact is not offered to you."), code="not_offered_to_you")
+        if contact.status == Status.CONNECTED:
+            return contact  # the switch repeated the event
+        if contact.status != Status.OFFERED or session is None:
+            raise _wrong_status(contact)
+        contact.status, contact.answered_at = Status.CONNECTED, now
+        _set_durations(contact)
+        contact.save(update_fields=["status", "answered_at", "wait_seconds"])
+        _move_agent(session, Event.ANSWER, now=now, contact=contact)
+        _record(contact, Kind.ANSWERED, now, agent_id=contact.agent_id)
+        return contact
+
+    return _run_locked(contact_id, body)
+
+
+def hold_contact(*, contact_id: int, now: datetime) -> Contact:
+    """CT-10: put a call on hold (保持). Only calls are held; chats simply wait."""
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact:
+        if contact.status != Status.CONNECTED or session is None:
+            raise _wrong_status(contact)
+        if not contact.single_contact:
+            raise Conflict(_("Only calls can be put on hold."), code="hold_calls_only")
+        contact.status, contact.hold_started_at = Status.ON_HOLD, now
+        contact.save(update_fields=["status", "hold_started_at"])
+        _move_agent(session, Event.HOLD, now=now, contact=contact)
+        _record(contact, Kind.HELD, now, agent_id=contact.agent_id)
+        return contact
+
+    return _run_locked(contact_id, body)
+
+
+def _stop_hold(contact: Contact, now: datetime) -> None:
+    if contact.hold_started_at is not None:
+        contact.hold_seconds += rules.held_seconds(contact.hold_started_at, now)
+        contact.hold_started_at = None
+
+
+def retrieve_contact(*, contact_id: int, now: datetime) -> Contact:
+    """CT-10: take a held call back (接回); the hold time adds up."""
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact:
+        if contact.status != Status.ON_HOLD or session is None:
+            raise _wrong_status(contact)
+        _stop_hold(contact, now)
+        contact.status = Status.CONNECTED
+        contact.save(update_fields=["status", "hold_started_at", "hold_seconds"])
+        _move_agent(session, Event.RETRIEVE, now=now, contact=contact)
+        _record(contact, Kind.RETRIEVED, now, agent_id=contact.agent_id)
+        return contact
+
+    return _run_locked(contact_id, body)
+
+
+def end_contact(*, contact_id: int, now: datetime) -> Contact:
+    """CT-9, CT-15: the conversation ends (either side hung up); after-call work starts.
+
+    Talk and hold seconds are final now. The agent goes to after-call work unless they are still
+    busy with other contacts (chats).
+    """
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact:
+        if contact.status in (Status.ACW, Status.ENDED):
+            return contact  # the switch repeated the event
+        if contact.status not in (Status.CONNECTED, Status.ON_HOLD) or session is None:
+            raise _wrong_status(contact)
+        _stop_hold(contact, now)
+        contact.status, contact.ended_at = Status.ACW, now
+        _set_durations(contact)
+        contact.save(update_fields=["status", "ended_at", "hold_started_at", "hold_seconds", "talk_seconds"])
+        if not _others(contact, ACTIVE_STATUSES):
+            _move_agent(session, Event.HANG_UP, now=now, contact=contact)
+        _record(contact, Kind.ENDED, now, agent_id=contact.agent_id)
+        return contact
+
+    return _run_locked(contact_id, body)
+
+
+def finish_acw(*, contact_id: int, now: datetime, disposition: str = "") -> Contact:
+    """CT-9: after-call work is done; the contact is closed and the agent, if free, is ready again."""
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact:
+        if contact.status == Status.ENDED:
+            return contact
+        if contact.status != Status.ACW or session is None:
+            raise _wrong_status(contact)
+        contact.status, contact.closed_at = Status.ENDED, now
+        if disposition:
+            contact.disposition = disposition[: Contact._meta.get_field("disposition").max_length]
+        _set_durations(contact)
+        contact.save(update_fields=["status", "closed_at", "disposition", "acw_seconds"])
+        if _others(contact, LIVE_STATUSES):
+            _release(session)
+        else:
+            _move_agent(session, Event.FINISH_ACW, now=now, live_delta=-1, contact=contact)
+        _record(contact, Kind.CLOSED, now, agent_id=contact.agent_id)
+        return contact
+
+    return _run_locked(contact_id, body)
+
+
+def _release(session: AgentSession) -> None:
+    """One contact fewer, no change of state (the agent still works on others)."""
+    session.live_contacts = max(session.live_contacts - 1, 0)
+    session.save(update_fields=["live_contacts"])
+
+
+def finish_overdue_acw(*, centre: Any, now: datetime) -> list[int]:
+    """CT-9: close after-call work that reached the centre's limit (a periodic sweep; idempotent)."""
+    limit = policy("contact.after_call_work_limit_seconds", centre)
+    rows = Contact.objects.filter(centre=centre, status=Status.ACW).values_list("pk", "ended_at")
+    closed = []
+    for pk, ended_at in rows:
+        if ended_at is not None and rules.acw_overdue(ended_at, now, limit):
+            finish_acw(contact_id=pk, now=now)
+            closed.append(pk)
+    return closed
+
+
+def abandon_contact(*, contact_id: int, now: datetime) -> Contact:
+    """CT-15: the customer hung up while waiting or while it rang; a ringing agent is ready again."""
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact:
+        if contact.status == Status.ABANDONED:
+            return contact
+        if contact.status not in (Status.QUEUED, Status.OFFERED):
+            raise _wrong_status(contact)
+        ringing_agent = contact.agent_id if contact.status == Status.OFFERED else None
+        contact.status, contact.ended_at, contact.agent = Status.ABANDONED, now, None
+        _set_durations(contact)
+        contact.save(update_fields=["status", "ended_at", "agent", "wait_seconds"])
+        if session is not None and ringing_agent is not None:
+            _move_agent(session, Event.OFFER_WITHDRAWN, now=now, live_delta=-1, contact=contact)
+        _record(contact, Kind.ABANDONED, now, agent_id=ringing_agent)
+        return contact
+
+    return _run_locked(contact_id, body)
+
+
+def withdraw_offer(*, contact_id: int, now: datetime, offered_at: datetime | None = None) -> Contact | None:
+    """RONA (CT-7, CT-9): an unanswered offer goes back to the head of its queue — it keeps its
+    original `queued_at` — and the agent is set away with the reason "not answered".
+
+    With `offered_at`, only that offer is withdrawn: if the agent answered meanwhile, or the contact
+    was offered again, nothing changes and None is returned.
+    """
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact | None:
+        if contact.status != Status.OFFERED or (offered_at is not None and contact.offered_at != offered_at):
+            return None
+        agent_id = contact.agent_id
+        contact.status, contact.agent, contact.offered_at = Status.QUEUED, None, None
+        contact.save(update_fields=["status", "agent", "offered_at"])
+        if session is not None:
+            _move_agent(
+                session,
+                Event.OFFER_EXPIRED,
+                now=now,
+                live_delta=-1,
+                contact=contact,
+                away_reason=AgentSession.AwayReason.NOT_ANSWERED,
+            )
+        _record(contact, Kind.OFFER_EXPIRED, now, agent_id=agent_id)
+        return contact
+
+    return _run_locked(contact_id, body)
+
+
+def expire_offers(*, centre: Any, now: datetime) -> list[int]:
+    """RONA sweep: withdraw every offer of `centre` that rang for its queue's offer timeout."""
+    default = policy("contact.offer_timeout_seconds", centre)
+    rows = Contact.objects.filter(centre=centre, status=Status.OFFERED).values_list(
+        "pk", "offered_at", "queue__offer_timeout_seconds"
+    )
+    withdrawn = []
+    for pk, offered_at, timeout in rows:
+        expired = rules.offer_expired(offered_at, now, timeout or default)
+        if expired and withdraw_offer(contact_id=pk, now=now, offered_at=offered_at) is not None:
+            withdrawn.append(pk)
+    return withdrawn
+
+
+def request_callback(*, contact_id: int, now: datetime, number: str = "") -> Contact:
+    """CT-6 (改为回电): a waiting customer asks to be called back instead of waiting.
+
+    The waiting contact ends as "callback requested"; the callback is a new outbound contact in the
+    same queue with the original `queued_at`, so it keeps the customer's place. Returns the callback.
+    """
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact:
+        if contact.status != Status.QUEUED:
+            raise _wrong_status(contact)
+        contact.status, contact.ended_at = Status.CALLBACK_REQUESTED, now
+        _set_durations(contact)
+        contact.save(update_fields=["status", "ended_at", "wait_seconds"])
+        callback = Contact.objects.create(
+            centre_id=contact.centre_id,
+            channel_id=contact.channel_id,
+            queue_id=contact.queue_id,
+            customer_id=contact.customer_id,
+            direction=Contact.Direction.OUTBOUND,
+            status=Status.QUEUED,
+            single_contact=contact.single_contact,
+            priority=contact.priority,
+            customer_priority=contact.customer_priority,
+            caller_number=number.strip() or contact.caller_number,
+            ivr_path=contact.ivr_path,
+            callback_for=contact,
+            arrived_at=now,
+            queued_at=contact.queued_at,
+        )
+        _record(contact, Kind.CALLBACK_REQUESTED, now, callback_id=callback.pk)
+        _record(callback, Kind.QUEUED, now, callback_for=contact.pk)
+        return callback
+
+    return _run_locked(contact_id, body)

@@ -1,0 +1,522 @@
+"""Services of contacts and agent states (CT-5 … CT-9, CT-15): results, rows, history, and nothing
+written after an error."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from banzu.contact import services
+from banzu.contact.models import AgentSession, AgentStateChange, Contact, ContactEvent, Queue
+from banzu.contact.tests.conftest import at
+from banzu.contact.tests.factories import CustomerFactory, QueueFactory, channel
+from banzu.core.errors import Conflict, NotAllowed
+from banzu.core.services import set_policy
+
+pytestmark = pytest.mark.django_db
+
+State, Status = AgentSession.State, Contact.Status
+
+
+def session(person) -> AgentSession:
+    return AgentSession.objects.get(employee=person)
+
+
+def kinds(contact) -> list[str]:
+    return list(ContactEvent.objects.filter(contact=contact).order_by("pk").values_list("kind", flat=True))
+
+
+def transitions(person) -> list[tuple[str, str]]:
+    rows = AgentStateChange.objects.filter(agent=person).order_by("pk")
+    return [(row.from_state, row.to_state) for row in rows]
+
+
+# --- arrival ---------------------------------------------------------------------------------------------
+
+
+def test_an_arriving_call_is_queued_with_its_customer_found_by_number(
+    floor, published, django_capture_on_commit_callbacks
+):
+    customer = CustomerFactory(centre=floor.centre, phone="13912345678", vip_level=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        contact = floor.call(caller_number="13912345678", external_id="sw-1", ivr_path=["1", "3"])
+    contact.refresh_from_db()
+    assert contact.status == Status.QUEUED
+    assert contact.customer == customer and contact.customer_priority == 2
+    assert contact.queued_at == at(0) and contact.arrived_at == at(0)
+    assert contact.single_contact and contact.ivr_path == ["1", "3"]
+    assert kinds(contact) == ["queued"]
+    assert [kind for kind, _ in published] == ["contact.queued"]
+
+
+def test_the_same_switch_call_id_again_returns_the_contact_already_queued(floor):
+    first = floor.call(external_id="sw-1")
+    again = floor.call(seconds=3, external_id="sw-1")
+    assert again.pk == first.pk
+    assert Contact.objects.count() == 1
+
+
+def test_a_closed_queue_refuses_a_call_and_writes_nothing(floor):
+    Queue.objects.filter(pk=floor.queue.pk).update(closed_on_non_working_days=True)
+    floor.queue.refresh_from_db()
+    holiday = at(0).replace(month=10, day=1)  # National Day, from the official calendar
+    with pytest.raises(Conflict) as caught:
+        services.enqueue_contact(queue=floor.queue, now=holiday)
+    assert caught.value.code == "queue_closed"
+    assert not Contact.objects.exists()
+
+
+def test_a_queue_outside_its_hours_refuses_a_call(floor):
+    from datetime import time
+
+    floor.queue.hours.create(weekday=4, opens=time(9), closes=time(10))
+    with pytest.raises(Conflict):
+        floor.call(seconds=1)  # 10:00:01 on a Friday
+    floor.call(seconds=-1)  # 09:59:59
+    assert Contact.objects.count() == 1
+
+
+def test_an_inactive_queue_refuses_a_call(floor):
+    Queue.objects.filter(pk=floor.queue.pk).update(active=False)
+    floor.queue.refresh_from_db()
+    with pytest.raises(Conflict) as caught:
+        floor.call()
+    assert caught.value.code == "queue_inactive"
+
+
+# --- agent states ------------------------------------------------------------------------------------------
+
+
+def test_logging_in_makes_the_agent_ready_and_records_the_transition(floor):
+    floor.login("agent", seconds=-60)
+    s = session(floor.person("agent"))
+    assert (s.state, s.idle_since, s.logged_in_at, s.state_since) == (State.READY, at(-60), at(-60), at(-60))
+    change = AgentStateChange.objects.get(agent=floor.person("agent"))
+    assert (change.from_state, change.to_state, change.event, change.at) == ("logged_out", "ready", "login", at(-60))
+
+
+def test_going_away_needs_a_reason_and_records_it(floor):
+    floor.login("agent")
+    with pytest.raises(ValidationError) as caught:
+        services.set_agent_state(agent=floor.person("agent"), action="away", now=at(5))
+    assert "away_reason" in caught.value.message_dict
+    services.set_agent_state(agent=floor.person("agent"), action="away", away_reason="meal", now=at(10))
+    s = session(floor.person("agent"))
+    assert (s.state, s.away_reason, s.idle_since) == (State.AWAY, "meal", None)
+    assert AgentStateChange.objects.filter(agent=floor.person("agent")).last().away_reason == "meal"
+
+
+def test_an_agent_cannot_choose_not_answered_as_an_away_reason(floor):
+    floor.login("agent")
+    with pytest.raises(ValidationError):
+        services.set_agent_state(agent=floor.person("agent"), action="away", away_reason="not_answered", now=at(5))
+
+
+def test_logging_out_during_a_call_is_refused_and_nothing_is_written(floor):
+    floor.login("agent")
+    contact = floor.call()
+    floor.route()
+    services.answer_contact(contact_id=contact.pk, now=at(5))
+    before = AgentStateChange.objects.count()
+    with pytest.raises(Conflict) as caught:
+        services.set_agent_state(agent=floor.person("agent"), action="logout", now=at(6))
+    assert caught.value.code == "illegal_agent_transition"
+    assert AgentStateChange.objects.count() == before
+    assert session(floor.person("agent")).state == State.BUSY
+
+
+def test_logging_in_twice_is_refused(floor):
+    floor.login("agent")
+    with pytest.raises(Conflict):
+        floor.login("agent", seconds=1)
+
+
+def test_an_agent_changes_their_own_state_but_not_a_colleagues(floor):
+    agent, teammate = floor.person("agent"), floor.person("teammate")
+    services.set_agent_state(agent=agent, action="login", now=at(0), by=agent.user)
+    assert AgentStateChange.objects.get(agent=agent).changed_by == agent.user
+    with pytest.raises(NotAllowed):
+        services.set_agent_state(agent=teammate, action="login", now=at(0), by=agent.user)
+    assert not AgentSession.objects.filter(employee=teammate, state=State.READY).exists()
+
+
+def test_a_qa_inspector_may_not_log_in_to_the_queues(floor):
+    qa = floor.person("qa")
+    with pytest.raises(NotAllowed):
+        services.set_agent_state(agent=qa, action="login", now=at(0), by=qa.user)
+
+
+def test_the_work_mode_is_stored(floor):
+    services.set_work_mode(agent=floor.person("agent"), mode="auto", now=at(0))
+    assert session(floor.person("agent")).work_mode == "auto"
+    with pytest.raises(ValidationError):
+        services.set_work_mode(agent=floor.person("agent"), mode="sometimes", now=at(0))
+
+
+# --- routing -------------------------------------------------------------------------------------------------
+
+
+def test_a_waiting_call_is_offered_to_the_longest_idle_skilled_agent(
+    floor, published, django_capture_on_commit_callbacks
+):
+    floor.login("agent", seconds=-30)
+    floor.login("teammate", seconds=-90)
+    contact = floor.call()
+    with django_capture_on_commit_callbacks(execute=True):
+        offered = floor.route(seconds=1)
+    assert [c.pk for c in offered] == [contact.pk]
+    contact.refresh_from_db()
+    assert (contact.status, contact.agent, contact.offered_at, contact.offer_count) == (
+        Status.OFFERED,
+        floor.person("teammate"),
+        at(1),
+        1,
+    )
+    s = session(floor.person("teammate"))
+    assert (s.state, s.live_contacts, s.idle_since) == (State.RINGING, 1, at(-90))
+    assert transitions(floor.person("teammate"))[-1] == ("ready", "ringing")
+    assert kinds(contact) == ["queued", "offered"]
+    assert ("contact.offered", contact.pk) in [(k, p.get("contact_id")) for k, p in published]
+    assert ("agent.state_changed", "ringing") in [(k, p.get("state")) for k, p in published]
+
+
+def test_an_agent_without_the_skill_level_or_away_or_logged_out_gets_nothing(floor):
+    floor.login("other_agent")  # tax level 2: enough
+    floor.login("agent")
+    services.set_agent_state(agent=floor.person("agent"), action="away", away_reason="break", now=at(1))
+    floor.queue.skills.update(min_level=3)
+    floor.call()
+    assert floor.route(seconds=2) == []
+    assert Contact.objects.get().status == Status.QUEUED
+
+
+def test_routing_twice_never_offers_a_second_call_to_a_ringing_agent(floor):
+    floor.login("agent")
+    first, second = floor.call(), floor.call(seconds=1)
+    assert [c.pk for c in floor.route(seconds=2)] == [first.pk]
+    assert floor.route(seconds=3) == []
+    second.refresh_from_db()
+    assert second.status == Status.QUEUED
+
+
+def test_a_second_claim_of_the_same_contact_is_refused(floor):
+    floor.login("agent")
+    floor.login("teammate")
+    contact = floor.call()
+    services.offer_contact(contact_id=contact.pk, agent_id=floor.person("agent").pk, now=at(1))
+    with pytest.raises(Conflict) as caught:
+        services.offer_contact(contact_id=contact.pk, agent_id=floor.person("teammate").pk, now=at(1))
+    assert caught.value.code == "contact_taken"
+    assert session(floor.person("teammate")).state == State.READY
+    assert kinds(contact) == ["queued", "offered"]
+
+
+def test_a_second_offer_to_a_ringing_agent_is_refused(floor):
+    floor.login("agent")
+    first, second = floor.call(), floor.call()
+    services.offer_contact(contact_id=first.pk, agent_id=floor.person("agent").pk, now=at(1))
+    with pytest.raises(Conflict) as caught:
+        services.offer_contact(contact_id=second.pk, agent_id=floor.person("agent").pk, now=at(1))
+    assert caught.value.code == "agent_not_available"
+    second.refresh_from_db()
+    assert (second.status, second.agent) == (Status.QUEUED, None)
+
+
+def test_round_robin_remembers_the_agent_served_last(floor):
+    Queue.objects.filter(pk=floor.queue.pk).update(strategy="round_robin")
+    floor.login("agent")
+    floor.login("teammate")
+    floor.call()
+    [offered] = floor.route(seconds=1)
+    floor.queue.refresh_from_db()
+    assert floor.queue.round_robin_after == offered.agent_id
+    floor.call(seconds=2)
+    [second] = floor.route(seconds=3)
+    assert second.agent_id != offered.agent_id
+
+
+def test_a_call_waiting_past_the_overflow_limit_goes_to_the_overflow_queues_agents(floor):
+    from banzu.org.models import EmployeeSkill
+    from banzu.org.tests.factories import SkillFactory
+
+    vip = SkillFactory(code="vip", name="VIP")
+    vip_queue = QueueFactory(
+        department=floor.org.department, code="VIP", overflow_queue=floor.queue, overflow_after_seconds=30
+    )
+    vip_queue.skills.create(skill=vip, min_level=1)
+    EmployeeSkill.objects.create(employee=floor.person("vip_agent"), skill=vip, level=5)
+    floor.login("agent")
+    contact = floor.call(queue=vip_queue)
+    assert floor.route(seconds=29) == []
+    assert [c.agent for c in floor.route(seconds=30)] == [floor.person("agent")]
+    contact.refresh_from_db()
+    assert contact.status == Status.OFFERED
+
+
+# --- handling ----------------------------------------------------------------------------------------------
+
+
+def test_a_full_call_records_every_time_duration_and_transition(floor):
+    agent = floor.person("agent")
+    floor.login("agent", seconds=-10)
+    contact = floor.call()
+    floor.route(seconds=2)
+    services.answer_contact(contact_id=contact.pk, now=at(8), agent=agent)
+    services.hold_contact(contact_id=contact.pk, now=at(20))
+    services.retrieve_contact(contact_id=contact.pk, now=at(35))
+    services.hold_contact(contact_id=contact.pk, now=at(50))
+    services.end_contact(contact_id=contact.pk, now=at(60))  # the customer hung up while held
+    assert session(agent).state == State.ACW
+    services.finish_acw(contact_id=contact.pk, now=at(90), disposition="resolved")
+    contact.refresh_from_db()
+    assert contact.status == Status.ENDED
+    assert (contact.offered_at, contact.answered_at, contact.ended_at, contact.closed_at) == (
+        at(2),
+        at(8),
+        at(60),
+        at(90),
+    )
+    assert (contact.wait_seconds, contact.hold_seconds, contact.talk_seconds, contact.acw_seconds) == (8, 25, 27, 30)
+    assert contact.disposition == "resolved"
+    assert kinds(contact) == ["queued", "offered", "answered", "held", "retrieved", "held", "ended", "closed"]
+    assert transitions(agent) == [
+        ("logged_out", "ready"),
+        ("ready", "ringing"),
+        ("ringing", "busy"),
+        ("busy", "hold"),
+        ("hold", "busy"),
+        ("busy", "hold"),
+        ("hold", "acw"),
+        ("acw", "ready"),
+    ]
+    s = session(agent)
+    assert (s.state, s.idle_since, s.live_contacts) == (State.READY, at(90), 0)
+    assert list(AgentStateChange.objects.filter(agent=agent).values_list("at", flat=True)) == [
+        at(-10),
+        at(2),
+        at(8),
+        at(20),
+        at(35),
+        at(50),
+        at(60),
+        at(90),
+    ]
+
+
+def test_only_the_offered_agent_may_answer(floor):
+    floor.login("agent")
+    contact = floor.call()
+    floor.route(seconds=1)
+    with pytest.raises(Conflict) as caught:
+        services.answer_contact(contact_id=contact.pk, now=at(2), agent=floor.person("teammate"))
+    assert caught.value.code == "not_offered_to_you"
+    contact.refresh_from_db()
+    assert contact.status == Status.OFFERED
+
+
+def test_a_repeated_switch_event_changes_nothing(floor):
+    floor.login("agent")
+    contact = floor.call()
+    floor.route(seconds=1)
+    services.answer_contact(contact_id=contact.pk, now=at(2))
+    services.answer_contact(contact_id=contact.pk, now=at(3))
+    services.end_contact(contact_id=contact.pk, now=at(10))
+    services.end_contact(contact_id=contact.pk, now=at(11))
+    contact.refresh_from_db()
+    assert (contact.answered_at, contact.ended_at) == (at(2), at(10))
+    assert kinds(contact) == ["queued", "offered", "answered", "ended"]
+
+
+def test_holding_a_queued_contact_is_refused(floor):
+    contact = floor.call()
+    with pytest.raises(Conflict) as caught:
+        services.hold_contact(contact_id=contact.pk, now=at(1))
+    assert caught.value.code == "contact_wrong_status"
+
+
+def test_after_call_work_past_the_limit_is_finished_by_the_sweep(floor):
+    floor.login("agent")
+    contact = floor.call()
+    floor.route()
+    services.answer_contact(contact_id=contact.pk, now=at(1))
+    services.end_contact(contact_id=contact.pk, now=at(100))
+    assert services.finish_overdue_acw(centre=floor.centre, now=at(159)) == []
+    assert services.finish_overdue_acw(centre=floor.centre, now=at(160)) == [contact.pk]
+    contact.refresh_from_db()
+    assert (contact.status, contact.acw_seconds) == (Status.ENDED, 60)
+    assert session(floor.person("agent")).state == State.READY
+
+
+# --- abandon, RONA, callback ---------------------------------------------------------------------------------
+
+
+def test_a_caller_hanging_up_in_the_queue_is_abandoned_with_the_wait(floor):
+    contact = floor.call()
+    services.abandon_contact(contact_id=contact.pk, now=at(42))
+    contact.refresh_from_db()
+    assert (contact.status, contact.ended_at, contact.wait_seconds) == (Status.ABANDONED, at(42), 42)
+    assert kinds(contact) == ["queued", "abandoned"]
+    services.abandon_contact(contact_id=contact.pk, now=at(50))
+    assert kinds(contact) == ["queued", "abandoned"]
+
+
+def test_a_caller_hanging_up_while_it_rings_leaves_the_agent_ready_with_their_idle_time(floor):
+    floor.login("agent", seconds=-100)
+    contact = floor.call()
+    floor.route(seconds=1)
+    services.abandon_contact(contact_id=contact.pk, now=at(5))
+    contact.refresh_from_db()
+    assert (contact.status, contact.agent) == (Status.ABANDONED, None)
+    assert ContactEvent.objects.get(contact=contact, kind="abandoned").agent == floor.person("agent")
+    s = session(floor.person("agent"))
+    assert (s.state, s.idle_since, s.live_contacts) == (State.READY, at(-100), 0)
+
+
+def test_an_unanswered_offer_goes_back_to_the_head_of_the_queue_and_the_agent_is_set_away(floor):
+    floor.login("agent", seconds=-100)
+    first = floor.call()
+    floor.route(seconds=1)
+    later = floor.call(seconds=5)
+    assert services.expire_offers(centre=floor.centre, now=at(15.9)) == []
+    assert services.expire_offers(centre=floor.centre, now=at(16)) == [first.pk]  # policy default: 15 s
+    first.refresh_from_db()
+    assert (first.status, first.agent, first.queued_at, first.offered_at) == (Status.QUEUED, None, at(0), None)
+    s = session(floor.person("agent"))
+    assert (s.state, s.away_reason, s.live_contacts) == (State.AWAY, "not_answered", 0)
+    assert kinds(first) == ["queued", "offered", "offer_expired"]
+    floor.login("teammate", seconds=17)
+    assert [c.pk for c in floor.route(seconds=18)] == [first.pk]  # ahead of the later call
+    later.refresh_from_db()
+    assert later.status == Status.QUEUED
+
+
+def test_the_queues_own_offer_timeout_and_the_centres_policy_override_the_default(floor):
+    set_policy(user=floor.person("admin").user, centre=floor.centre, key="contact.offer_timeout_seconds", value=30)
+    floor.login("agent")
+    contact = floor.call()
+    floor.route()
+    assert services.expire_offers(centre=floor.centre, now=at(29)) == []
+    Queue.objects.filter(pk=floor.queue.pk).update(offer_timeout_seconds=10)
+    assert services.expire_offers(centre=floor.centre, now=at(10)) == [contact.pk]
+
+
+def test_an_offer_answered_meanwhile_is_not_withdrawn(floor):
+    floor.login("agent")
+    contact = floor.call()
+    floor.route(seconds=1)
+    offered_at = Contact.objects.get().offered_at
+    services.answer_contact(contact_id=contact.pk, now=at(3))
+    assert services.withdraw_offer(contact_id=contact.pk, now=at(20), offered_at=offered_at) is None
+    contact.refresh_from_db()
+    assert contact.status == Status.CONNECTED
+
+
+def test_a_callback_keeps_the_customers_place_in_the_queue(floor):
+    waiting = floor.call(caller_number="13900000001")
+    later = floor.call(seconds=30)
+    callback = services.request_callback(contact_id=waiting.pk, now=at(60), number="13900000002")
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.wait_seconds) == (Status.CALLBACK_REQUESTED, 60)
+    assert (callback.status, callback.direction, callback.queue, callback.queued_at) == (
+        Status.QUEUED,
+        "outbound",
+        floor.queue,
+        at(0),
+    )
+    assert (callback.callback_for, callback.caller_number) == (waiting, "13900000002")
+    floor.login("agent", seconds=61)
+    assert [c.pk for c in floor.route(seconds=62)] == [callback.pk]
+    later.refresh_from_db()
+    assert later.status == Status.QUEUED
+
+
+# --- chats ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chat_queue(floor):
+    queue = QueueFactory(department=floor.org.department, code="CHAT", channel=channel("chat"))
+    return queue
+
+
+def test_a_busy_chat_agent_takes_further_chats_up_to_the_centres_limit(floor, chat_queue):
+    set_policy(user=floor.person("admin").user, centre=floor.centre, key="contact.max_concurrent_chats", value=2)
+    floor.login("agent")
+    chats = [floor.call(seconds=i, queue=chat_queue) for i in range(3)]
+    for round_, chat in enumerate(chats[:2]):
+        [offered] = floor.route(seconds=10 + round_)
+        assert offered.pk == chat.pk
+        services.answer_contact(contact_id=chat.pk, now=at(10 + round_))
+    assert floor.route(seconds=20) == []
+    s = session(floor.person("agent"))
+    assert (s.state, s.live_contacts) == (State.BUSY, 2)
+    services.end_contact(contact_id=chats[0].pk, now=at(30))
+    assert session(floor.person("agent")).state == State.BUSY  # still chatting with the other customer
+    services.finish_acw(contact_id=chats[0].pk, now=at(31))
+    assert [c.pk for c in floor.route(seconds=32)] == [chats[2].pk]
+
+
+def test_an_agent_in_a_chat_gets_no_call(floor, chat_queue):
+    floor.login("agent")
+    chat = floor.call(queue=chat_queue)
+    floor.route()
+    services.answer_contact(contact_id=chat.pk, now=at(1))
+    floor.call(seconds=2)
+    assert floor.route(seconds=3) == []
+
+
+def test_a_chat_cannot_be_put_on_hold(floor, chat_queue):
+    floor.login("agent")
+    chat = floor.call(queue=chat_queue)
+    floor.route()
+    services.answer_contact(contact_id=chat.pk, now=at(1))
+    with pytest.raises(Conflict):
+        services.hold_contact(contact_id=chat.pk, now=at(2))
+
+
+# --- events and the database's own guards ----------------------------------------------------------------------
+
+
+def test_nothing_is_published_for_a_refused_change(floor, published, django_capture_on_commit_callbacks):
+    floor.login("agent")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Conflict):
+        floor.login("agent", seconds=1)
+    assert published == []
+
+
+def test_the_database_refuses_a_second_live_call_for_one_agent(floor):
+    agent = floor.person("agent")
+    base = {"centre": floor.centre, "channel": channel("voice"), "queue": floor.queue, "arrived_at": at(0)}
+    Contact.objects.create(**base, status=Status.CONNECTED, agent=agent)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.create(**base, status=Status.OFFERED, agent=agent)
+    Contact.objects.create(**base, status=Status.ENDED, agent=agent)  # ended calls do not count
+    Contact.objects.create(**base, status=Status.CONNECTED, agent=agent, single_contact=False)  # nor chats
+
+
+def test_the_database_refuses_a_duplicate_switch_call_id_and_negative_durations(floor):
+    base = {"centre": floor.centre, "channel": channel("voice"), "queue": floor.queue, "arrived_at": at(0)}
+    Contact.objects.create(**base, external_id="sw-9")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.create(**base, external_id="sw-9")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.create(**base, talk_seconds=-1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Contact.objects.create(**base, status=Status.CONNECTED)  # live without an agent
+    Contact.objects.create(**base)
+    Contact.objects.create(**base)  # empty call ids do not collide
+
+
+def test_an_agent_of_another_centre_is_never_offered_the_contact(floor):
+    from banzu.org.tests.factories import CentreFactory, DepartmentFactory, EmployeeFactory, TeamFactory
+
+    elsewhere = TeamFactory(department=DepartmentFactory(centre=CentreFactory(code="SZ", name="深圳中心")))
+    stranger = EmployeeFactory(team=elsewhere)
+    services.set_agent_state(agent=stranger, action="login", now=at(0))
+    contact = floor.call()
+    with pytest.raises(Conflict):
+        services.offer_contact(contact_id=contact.pk, agent_id=stranger.pk, now=at(1))
+    assert floor.route(seconds=2) == []
+    contact.refresh_from_db()
+    assert contact.status == Status.QUEUED
