@@ -8,6 +8,7 @@ other_team_leader), supervisor of department 1, and centre-wide roles.
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -162,3 +163,30 @@ def api_as(org):
         return c
 
     return make
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def page(live_server, transactional_db, monkeypatch):
+    """A Chinese-language Chromium page; tests marked ``browser`` use it against ``live_server``."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
+    # body are still synchronous and safe here. monkeypatch restores the variable afterwards so
+    # later tests (and subprocesses they start) keep async-safety checks.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield page
+        context.close()
+        browser.close()

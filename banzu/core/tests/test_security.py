@@ -200,7 +200,7 @@ def production_env(tmp_path: Path, **changes: str | None) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("BANZU_") and key not in {"DATABASE_URL", "REDIS_URL"}
+        if not key.startswith("BANZU_") and key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
     env.update(
