@@ -141,7 +141,7 @@ class ArticleReviseInput(ArticleInput):
 
 
 class CategoryInput(serializers.Serializer):
-    name = serializers.CharField(label=gettext_lazy("Name"), max_length=50)
+    name = serializers.CharField(label=gettext_lazy("Category"), max_length=50)
     parent = serializers.PrimaryKeyRelatedField(
         label=gettext_lazy("Parent category"), queryset=Category.objects.all(), allow_null=True, required=False
     )
@@ -150,7 +150,7 @@ class CategoryInput(serializers.Serializer):
 
 class QuickPhraseInput(serializers.Serializer):
     shortcut = serializers.CharField(label=gettext_lazy("Shortcut"), max_length=31)
-    title = serializers.CharField(label=gettext_lazy("Name"), max_length=services.PHRASE_TITLE_MAX)
+    title = serializers.CharField(label=gettext_lazy("Title"), max_length=services.PHRASE_TITLE_MAX)
     text = serializers.CharField(label=gettext_lazy("Text"), max_length=services.PHRASE_TEXT_MAX)
     category = serializers.PrimaryKeyRelatedField(
         label=gettext_lazy("Category"), queryset=Category.objects.all(), allow_null=True, required=False

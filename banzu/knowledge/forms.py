@@ -81,7 +81,7 @@ class ArticleForm(StyledForm):
 
 class QuickPhraseForm(StyledForm):
     shortcut = forms.CharField(label=_("Shortcut"), max_length=31, help_text=_("Type it in the chat, e.g. /greet."))
-    title = forms.CharField(label=_("Name"), max_length=services.PHRASE_TITLE_MAX)
+    title = forms.CharField(label=_("Title"), max_length=services.PHRASE_TITLE_MAX)
     text = forms.CharField(
         label=_("Text"),
         max_length=services.PHRASE_TEXT_MAX,

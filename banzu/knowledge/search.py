@@ -24,18 +24,24 @@ Ranking: articles whose title or tags match come before those where only the bod
 (``head_hit``), then the most recently published. Everything that depends on the database is in
 this module, behind the single check in ``_vendor``.
 
-Measurements (``python -m bench.knowledge_search``; 5,000 generated Chinese articles of 250–900
-characters, 400 searches of 2–6 characters taken from the articles, first page of 20 results;
-p95 latency in ms, recall against icontains, which is exact by construction):
+Measurements (``python -m bench.knowledge_search``, on a shared and busy
+machine, so read the ratios rather than the milliseconds): 5,000 generated articles of 250–900
+characters, 400 searches of 2–6 characters cut from them (80 of each length), first page of 20
+results through the selector; latency in ms; recall against icontains, which is exact:
 
-============================================  ===========  ============  =======
-method                                        SQLite p95   PostgreSQL    recall
-============================================  ===========  ============  =======
-icontains on title and body (the peer)        MEASURED_SQ  MEASURED_PG   1.00
-FTS5 trigram / pg_trgm, LIKE for 2 chars      MEASURED_TR  MEASURED_PT   1.00
-jieba words (search mode) in an FTS5 table    MEASURED_JB  –             MEASURED_JR
-bigram phrases (chosen)                       MEASURED_BG  MEASURED_BP   1.00
-============================================  ===========  ============  =======
+==========================================  =================  =================  ======
+method                                      SQLite p50 / p95   PostgreSQL p50/95  recall
+==========================================  =================  =================  ======
+icontains on title and body (the peer)      21.5 / 27.1        90.4 / 118.3       1.00
+FTS5 trigram / pg_trgm, LIKE for 2 chars     5.9 / 22.0         6.0 /  68.8       1.00
+jieba words in FTS5 (jieba 0.42.1)           6.7 / 10.0        –                  0.41
+bigram phrases (chosen)                      3.0 / 11.7        12.8 /  41.2       1.00
+==========================================  =================  =================  ======
+
+Over several runs the ratio icontains p95 / bigram p95 was 2.3–3.0 on SQLite and about 2.9 on
+PostgreSQL. 2-character queries alone, bigrams: p95 12.5 ms (SQLite), 36.8 ms (PostgreSQL). The generated
+words are random combinations of common characters, unknown to jieba's dictionary, which lowers
+its recall more than real text would; queries that cut across its words still miss there.
 
 Why bigrams
 -----------
@@ -43,12 +49,11 @@ Why bigrams
   knowledge base.
 * Trigrams (FTS5 ``trigram`` tokenizer, pg_trgm) cannot answer queries of two characters, and two
   characters is the most common length of a Chinese word (发票, 社保, 密码): those fall back to a
-  scan, which sets the p95. pg_trgm also needs ``CREATE EXTENSION`` (a superuser on managed
-  PostgreSQL).
-* A word segmenter (jieba) adds a dependency with a 20 MB dictionary loaded at start-up, and misses
+  scan, which sets the p95 (trigrams win the median on PostgreSQL). pg_trgm also needs
+  ``CREATE EXTENSION`` (a superuser on managed PostgreSQL).
+* A word segmenter (jieba) adds a dependency whose dictionary takes 0.7–1.7 s to load, and misses
   every query that cuts across its word boundaries (值税 in 增值税, 会员卡号 when it saw 会员/卡号):
-  recall below 1 for text the agent is looking at. It ranks better, which does not matter for the
-  short articles of a call centre.
+  an agent who types part of what they remember does not find it.
 * Bigrams need no extension and no package, answer 2-character queries from the index, are exact
   (a phrase of bigrams is a substring), and use the same Python code for the terms on both
   databases. The index is larger (about one term per character), which is cheap at this size.
@@ -242,6 +247,7 @@ def _matching_ids(part: rules.QueryPart, where: str) -> RawSQL:
 # is used: visiting every article is then what it takes anyway. SQLite turns long lists into a
 # temporary index for each query, slower than its own subquery from about 2,000 ids on.
 ID_LIST_LIMIT = {"sqlite": 2000, "postgresql": 20000}
+ARRAY_FROM = 100
 
 
 def _ids_or_subqueries(subqueries: list[RawSQL]) -> list[list[int] | RawSQL]:
@@ -262,7 +268,14 @@ def _ids_or_subqueries(subqueries: list[RawSQL]) -> list[list[int] | RawSQL]:
         for subquery in subqueries:
             cursor.execute(f"{subquery.sql} LIMIT {limit + 1}", subquery.params)
             ids = [row[0] for row in cursor.fetchall()]
-            out.append(ids if len(ids) <= limit else subquery)
+            if len(ids) > limit:
+                out.append(subquery)
+            elif vendor == "postgresql" and len(ids) > ARRAY_FROM:
+                # One array parameter instead of thousands: binding and planning them cost more
+                # than the search.
+                out.append(RawSQL("SELECT unnest(%s::integer[])", [ids]))
+            else:
+                out.append(ids)
         if vendor == "postgresql":
             cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
     return out

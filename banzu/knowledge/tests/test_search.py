@@ -103,3 +103,15 @@ def test_search_respects_the_readers_department(org):
     article(org, persona="manager", title="VIP发票专线", department=org.other_department)
     assert titles(org, "发票", persona="agent") == []
     assert titles(org, "发票", persona="vip_agent") == ["VIP发票专线"]
+
+
+@pytest.mark.parametrize("limits", [(2, 0), (0, 0)], ids=["as an array", "as a subquery"])
+def test_many_matches_give_the_same_answer_whatever_way_the_ids_travel(library, monkeypatch, limits):
+    """Large match sets go to the article query as an array (PostgreSQL) or a subquery."""
+    from banzu.knowledge import search as module
+
+    limit, array_from = limits
+    monkeypatch.setattr(module, "ID_LIST_LIMIT", dict.fromkeys(module.ID_LIST_LIMIT, limit))
+    monkeypatch.setattr(module, "ARRAY_FROM", array_from)
+    assert titles(library, "发票") == ["发票", "退款到账时间"]
+    assert titles(library, "开具发票") == ["退款到账时间"]
