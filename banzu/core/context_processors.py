@@ -11,6 +11,7 @@ MENU = [
     (_("Organisation"), "org:tree", "org.view_structure", "sitemap"),
     (_("Roster"), "org:roster", "org.view_roster", "users"),
     (_("Work orders"), "workorders:list", "workorders.view", "clipboard-list"),
+    (_("Knowledge base"), "knowledge:list", "knowledge.view", "book"),
     (_("Calendar"), "core:calendar", "core.view_calendar", "calendar"),
     (_("Policies"), "core:policies", "core.view_policies", "adjustments"),
 ]
