@@ -12,6 +12,7 @@ MENU = [
     (_("Roster"), "org:roster", "org.view_roster", "users"),
     (_("Work orders"), "workorders:list", "workorders.view", "clipboard-list"),
     (_("Knowledge base"), "knowledge:list", "knowledge.view", "book"),
+    (_("Complaints"), "complaints:list", "complaints.view", "message-report"),
     (_("Calendar"), "core:calendar", "core.view_calendar", "calendar"),
     (_("Policies"), "core:policies", "core.view_policies", "adjustments"),
 ]
