@@ -45,6 +45,28 @@ register(
         maximum=60,
         help_text=_("Unanswered or switched-off numbers are retried together on the last day."),
     ),
+    Policy(
+        "callbacks.follow_up_working_days",
+        # CB-5 asks for follow-up of unreachable and dissatisfied customers without a time limit.
+        default=2,
+        spec="CB-5",
+        label=_("Time to finish a follow-up task"),
+        unit=_("working days"),
+        minimum=1,
+        maximum=30,
+        help_text=_("Follow-up of unreachable and dissatisfied customers, counted from the callback."),
+    ),
+    Policy(
+        "callbacks.satisfied_rating_minimum",
+        # Ratings are 1-5 (非常满意 … 不满意); the seeds do not say where "satisfied" starts.
+        default=4,
+        spec="CB-5",
+        label=_("Lowest rating counted as satisfied"),
+        unit=_("points"),
+        minimum=1,
+        maximum=5,
+        help_text=_("Ratings from IVR, chat and callbacks are 1 to 5."),
+    ),
     # --- on-site service dispatch --------------------------------------------------------------
     Policy(
         "callbacks.onsite_response_hours_agreement",

@@ -13,6 +13,9 @@ MENU = [
     (_("Work orders"), "workorders:list", "workorders.view", "clipboard-list"),
     (_("Knowledge base"), "knowledge:list", "knowledge.view", "book"),
     (_("Complaints"), "complaints:list", "complaints.view", "message-report"),
+    (_("Callbacks"), "callbacks:worklist", "callbacks.view", "phone-outgoing"),
+    (_("On-site dispatch"), "callbacks:onsite_board", "callbacks.view", "truck"),
+    (_("Satisfaction"), "callbacks:satisfaction", "callbacks.view_satisfaction", "mood-smile"),
     (_("Calendar"), "core:calendar", "core.view_calendar", "calendar"),
     (_("Policies"), "core:policies", "core.view_policies", "adjustments"),
 ]
