@@ -16,6 +16,8 @@ MENU = [
     (_("Callbacks"), "callbacks:worklist", "callbacks.view", "phone-outgoing"),
     (_("On-site dispatch"), "callbacks:onsite_board", "callbacks.view", "truck"),
     (_("Satisfaction"), "callbacks:satisfaction", "callbacks.view_satisfaction", "mood-smile"),
+    (_("Forecasts"), "wfm:forecasts", "wfm.view_forecasts", "chart-line"),
+    (_("What-if"), "wfm:what_if", "wfm.plan", "adjustments-alt"),
     (_("Calendar"), "core:calendar", "core.view_calendar", "calendar"),
     (_("Policies"), "core:policies", "core.view_policies", "adjustments"),
 ]

@@ -9,6 +9,37 @@ from django.utils.translation import gettext_lazy as _
 from banzu.core.policies import Policy, register
 
 register(
+    # --- staffing and forecast (WFM-1, WFM-2) ---------------------------------------------------------
+    # WFM-2 names shrinkage (breaks, training, meetings, leave) without a value; about a third of
+    # paid time is a common starting point for a hotline.
+    Policy(
+        "wfm.shrinkage_percent",
+        default=30,
+        spec="WFM-2",
+        label=_("Shrinkage: share of paid time not available for contacts"),
+        unit=_("%"),
+        minimum=0,
+        maximum=95,
+    ),
+    # WFM-1 forecasts "from history" without naming how much; a year sees every holiday once.
+    Policy(
+        "wfm.forecast_history_days",
+        default=365,
+        spec="WFM-1",
+        label=_("History used to fit a forecast"),
+        unit=_("days"),
+        minimum=28,
+        maximum=1460,
+    ),
+    Policy(
+        "wfm.forecast_max_horizon_days",
+        default=62,
+        spec="WFM-1",
+        label=_("Longest forecast horizon"),
+        unit=_("days"),
+        minimum=1,
+        maximum=400,
+    ),
     # --- working-time rules (WFM-4) --------------------------------------------------------------
     # WFM-4 names the rules without values. The defaults follow the national working-hours
     # regulations (8 hours a day, 40 a week, at least one day off a week); the rest between shifts
