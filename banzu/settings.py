@@ -143,7 +143,10 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("BANZU_DB_CONN_MAX_AGE", 60))}
+    # 0 by default: under ASGI every synchronous request runs in a fresh thread, so a persistent
+    # connection per thread is never reused and only piles up until PostgreSQL refuses clients.
+    # Pool with PgBouncer in a cluster; raise this only under WSGI.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("BANZU_DB_CONN_MAX_AGE", 0))}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {
@@ -316,6 +319,8 @@ REST_FRAMEWORK = {
         "anon": "120/min",
         "user": "6000/min",
         "login": os.environ.get("BANZU_LOGIN_RATE", "20/min"),
+        # Per switch: well above a 1,000-seat centre's 200 events/s, a brake on a runaway switch.
+        "cti": os.environ.get("BANZU_CTI_RATE", "1000/s"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -329,6 +334,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents the one error shape of core.drf.exception_handler.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "banzu.core.schema.document_errors",
+    ],
     # Several apps have a "status" or "category" choice set; give each schema enum its own name.
     "ENUM_NAME_OVERRIDES": {
         "WorkOrderStatusEnum": "banzu.workorders.models.Status",
@@ -353,4 +363,5 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # Background parts started inside `manage.py serve` (embedded mode): dotted paths of functions
 # `start() -> stop callable or None`.
-BANZU_EMBEDDED_SERVICES = env_list("BANZU_EMBEDDED_SERVICES", [])
+# Demo mode plays calls through the virtual switch (CT-1), so the demo centre is alive.
+BANZU_EMBEDDED_SERVICES = env_list("BANZU_EMBEDDED_SERVICES", ["banzu.contact.virtual_switch.start"] if DEMO else [])

@@ -52,6 +52,9 @@ urlpatterns = [
     path("callbacks/", include("banzu.callbacks.urls")),
     path("wfm/", include("banzu.wfm.urls")),
     path("simulation/", include("banzu.simulation.urls")),
+    path("cti/v1/", include("banzu.contact.cti_urls")),
 ]
 
 handler403 = "banzu.core.views.permission_denied"
+handler404 = "banzu.core.views.page_not_found"
+handler500 = "banzu.core.views.server_error"

@@ -6,3 +6,8 @@ class ContactConfig(AppConfig):
     name = "banzu.contact"
     label = "contact"
     verbose_name = _("Contacts and routing")
+
+    def ready(self) -> None:
+        # The CTI module subscribes to contact events to push offers to switches; workers that
+        # never load the URLs (Huey) make offers too.
+        from banzu.contact import cti  # noqa: F401

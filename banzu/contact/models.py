@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from banzu.org.models import Centre, Department, Employee, Skill
@@ -429,6 +430,12 @@ class ContactEvent(models.Model):
         CLOSED = "closed", _("After-call work finished")
         ABANDONED = "abandoned", _("Abandoned")
         CALLBACK_REQUESTED = "callback_requested", _("Callback requested")
+        # Reported by the switch (CT-1, CT-10, CT-15).
+        RINGING = "ringing", _("Ringing")
+        TRANSFERRED = "transferred", _("Transferred")
+        CONFERENCED = "conferenced", _("Three-party call")
+        CONSULTED = "consulted", pgettext_lazy("call action", "Consult")
+        RECORDING_AVAILABLE = "recording_available", _("Recording available")
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events", verbose_name=_("contact"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -449,3 +456,87 @@ class ContactEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} {self.kind} {self.at:%H:%M:%S}"
+
+
+# Interval statistics, service-rule exceptions, recordings (CT-12, CT-16, CT-17) and IVR menus (CT-4)
+# live in their own modules; importing them here registers them with the app.
+from banzu.contact.ivr_models import *  # noqa: E402, F403
+from banzu.contact.statistics_models import *  # noqa: E402, F403
+
+# --- CTI (CT-1) ------------------------------------------------------------------------------------
+
+
+class Switch(models.Model):
+    """CT-1: a telephone switch allowed to use the CTI API, with its own token.
+
+    Only a SHA-256 hash of the token is kept; the token itself is shown once, when it is made
+    (``manage.py cti_token``). Tokens are long random strings, so a fast hash is enough.
+    """
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="switches", verbose_name=_("centre"))
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(
+        _("token prefix"), max_length=12, editable=False, help_text=_("The start of the token, to recognise it.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ["centre", "code"]
+        verbose_name = _("telephone switch")
+        verbose_name_plural = _("telephone switches")
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
+class CtiCall(models.Model):
+    """CT-1: a switch's call id and the contact that is its current leg (a transfer starts a new leg)."""
+
+    switch = models.ForeignKey(Switch, on_delete=models.PROTECT, related_name="calls", verbose_name=_("switch"))
+    call_id = models.CharField(_("switch call id"), max_length=100)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="cti_calls", verbose_name=_("current leg")
+    )
+    legs = models.PositiveSmallIntegerField(_("legs"), default=1)
+
+    class Meta:
+        ordering = ["switch", "call_id"]
+        verbose_name = _("switch call")
+        verbose_name_plural = _("switch calls")
+        constraints = [models.UniqueConstraint(fields=["switch", "call_id"], name="cti_call_id_once_per_switch")]
+
+    def __str__(self) -> str:
+        return self.call_id
+
+
+class CtiEvent(models.Model):
+    """CT-1: every event a switch reported and Banzu applied; the unique id makes repeats harmless.
+
+    An event that was refused (4xx) is not recorded, so the switch may send it again once fixed.
+    """
+
+    switch = models.ForeignKey(Switch, on_delete=models.PROTECT, related_name="events", verbose_name=_("switch"))
+    event_id = models.CharField(_("event id"), max_length=100)
+    kind = models.CharField(_("type"), max_length=30)
+    call_id = models.CharField(_("switch call id"), max_length=100, blank=True)
+    digest = models.CharField(_("body hash"), max_length=64)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="cti_events", verbose_name=_("contact")
+    )
+    outcome = models.CharField(_("outcome"), max_length=30, blank=True)
+    at = models.DateTimeField(_("at"))
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        ordering = ["switch", "received_at", "pk"]
+        verbose_name = _("switch event")
+        verbose_name_plural = _("switch events")
+        constraints = [models.UniqueConstraint(fields=["switch", "event_id"], name="cti_event_id_once_per_switch")]
+        indexes = [models.Index(fields=["switch", "call_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.switch_id} {self.event_id} {self.kind}"

@@ -55,3 +55,51 @@ scoping.register_scope(
     ScopePaths(employee="agent", team="agent__team", department="agent__department", centre="agent__centre"),
 )
 scoping.register_scope("contact.Queue", ScopePaths(employee=None, team=None, department="department", centre="centre"))
+
+# --- interval statistics, service-rule exceptions, recordings, IVR (CT-4, CT-12, CT-16, CT-17) --------
+
+# CT-12 exceptions are for quality: team leaders see their team's, QA and centre roles the centre's.
+SERVICE_EXCEPTION_ROLES = frozenset(
+    {
+        Role.TEAM_LEADER,
+        Role.QA_INSPECTOR,
+        Role.SUPERVISOR,
+        Role.SHIFT_LEAD,
+        Role.MANAGER,
+        Role.DIRECTOR,
+        Role.ADMINISTRATOR,
+    }
+)
+IVR_EDITORS = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.DIRECTOR, Role.ADMINISTRATOR})
+
+scoping.register_actions(
+    {
+        "contact.view_interval_statistics": ALL_ROLES,
+        "contact.view_service_exceptions": SERVICE_EXCEPTION_ROLES,
+        # Agents review their own recordings (录音回听); leaders and QA their scope's.
+        "contact.view_recordings": ALL_ROLES,
+        "contact.view_ivr": ALL_ROLES,
+        "contact.manage_ivr": IVR_EDITORS,
+    }
+)
+scoping.register_scope(
+    "contact.QueueInterval",
+    ScopePaths(employee=None, team=None, department="queue__department", centre="centre"),
+)
+scoping.register_scope(
+    "contact.AgentInterval",
+    ScopePaths(employee="agent", team="agent__team", department="agent__department", centre="centre"),
+)
+scoping.register_scope(
+    "contact.ServiceException",
+    ScopePaths(employee="agent", team="agent__team", department="agent__department", centre="centre"),
+)
+scoping.register_scope(
+    "contact.Recording",
+    ScopePaths(
+        employee="contact__agent",
+        team="contact__agent__team",
+        department="contact__agent__department",
+        centre="centre",
+    ),
+)

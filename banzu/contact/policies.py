@@ -53,6 +53,25 @@ register(
             "with the reason not answered. The default for queues that set no time of their own."
         ),
     ),
+    Policy(
+        "contact.estimated_wait_sample_contacts",
+        # CT-6 promises an estimated wait without saying how; a recent sample follows the day's pace.
+        default=50,
+        spec="CT-6",
+        label=_("Recent contacts averaged for the estimated wait"),
+        unit=_("contacts"),
+        minimum=1,
+        maximum=1000,
+    ),
+    Policy(
+        "contact.estimated_wait_default_handle_seconds",
+        default=180,
+        spec="CT-6",
+        label=_("Handle time assumed for the estimated wait of a queue without history"),
+        unit=_("seconds"),
+        minimum=1,
+        maximum=7200,
+    ),
     # --- agent states ------------------------------------------------------------------------------
     Policy(
         "contact.after_call_work_limit_seconds",

@@ -7,10 +7,12 @@ principles 1 and 2), so a staffing plan validated by simulation is validated for
 
 from __future__ import annotations
 
+import itertools
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 # --- routing -----------------------------------------------------------------------------------------
@@ -143,6 +145,66 @@ def _agent_key(strategy: Strategy, agent: AvailableAgent, pool: QueuePolicy, poi
     return _idle_key(agent)  # longest idle; customer-priority queues pick agents the same way
 
 
+class _Candidates:
+    """The agents one (strategy, pool, channel room) combination may take, best first.
+
+    Built once per ``choose`` call: the order of agents within a strategy does not change while
+    offers are handed out, except the round-robin pointer, which only moves the starting point.
+    Agents offered a contact are skipped as the list is read.
+    """
+
+    __slots__ = ("agents", "cursor", "ids", "round_robin")
+
+    def __init__(self, agents: list[AvailableAgent], round_robin: bool) -> None:
+        self.agents = agents
+        self.ids = [agent.agent_id for agent in agents]
+        self.cursor = 0
+        self.round_robin = round_robin
+
+    def best(self, taken: set[int], pointer: int | None) -> AvailableAgent | None:
+        if not self.round_robin:
+            while self.cursor < len(self.agents) and self.agents[self.cursor].agent_id in taken:
+                self.cursor += 1
+            return self.agents[self.cursor] if self.cursor < len(self.agents) else None
+        # Round robin: the next agent id after the pointer, wrapping round to the lowest.
+        start = bisect_right(self.ids, pointer) if pointer is not None else 0
+        for agent in itertools.chain(itertools.islice(self.agents, start, None), self.agents[:start]):
+            if agent.agent_id not in taken:
+                return agent
+        return None
+
+
+def _able(
+    home: QueuePolicy, pool: QueuePolicy, by_id: list[AvailableAgent], cache: dict[tuple, list[AvailableAgent]]
+) -> list[AvailableAgent]:
+    """The agents with room on `home`'s channel and `pool`'s skills, best first for `home`'s strategy.
+
+    `cache` keeps what several lists share: who has room on a channel (in id and in idle order) and
+    who has a pool's skills, so each agent's room and skills are checked once per call.
+    """
+    room_key = ("room", home.channel_id, home.capacity)
+    if room_key not in cache:
+        cache[room_key] = [a for a in by_id if free_capacity(a.live, home.channel_id, home.capacity) > 0]
+    skilled_key = ("skills", home.channel_id, home.capacity, pool.queue_id)
+    if skilled_key not in cache:
+        room = cache[room_key]
+        cache[skilled_key] = (
+            [a for a in room if has_skills(a.skills, pool.required_skills)] if pool.required_skills else room
+        )
+    skilled = cache[skilled_key]
+    if home.strategy == Strategy.ROUND_ROBIN:
+        return skilled  # in id order; the pointer picks the start
+    if home.strategy == Strategy.SKILLS_BEST_MATCH:
+        return sorted(skilled, key=lambda agent: _agent_key(home.strategy, agent, pool, None))
+    idle_key = ("idle", home.channel_id, home.capacity)
+    if idle_key not in cache:
+        cache[idle_key] = sorted(cache[room_key], key=_idle_key)
+    if skilled is cache[room_key]:
+        return cache[idle_key]
+    wanted = {agent.agent_id for agent in skilled}
+    return [agent for agent in cache[idle_key] if agent.agent_id in wanted]
+
+
 def choose(
     waiting: Sequence[WaitingContact],
     agents: Sequence[AvailableAgent],
@@ -157,35 +219,42 @@ def choose(
     queue's strategy decides. Each agent gets at most one new offer per call, so an agent is offered
     one contact at a time. Contacts of unknown queues are left waiting. Deterministic: the order of
     the inputs does not matter.
+
+    The agents able to serve a (strategy, pool, channel) combination are ranked once per call and
+    read best-first, so a decision costs about the agents skipped rather than a scan of the floor.
     """
     pointers = {queue_id: queue.round_robin_after for queue_id, queue in queues.items()}
     ordered = sorted(
         (contact for contact in waiting if contact.queue_id in queues),
         key=lambda contact: contact_order(contact, queues[contact.queue_id]),
     )
-    free = sorted(agents, key=lambda agent: agent.agent_id)
+    by_id = sorted(agents, key=lambda agent: agent.agent_id)
+    taken: set[int] = set()
+    ranked: dict[tuple, _Candidates] = {}
+    room: dict[tuple, list[AvailableAgent]] = {}  # shared pieces of the candidate lists, see _able
     assignments: list[Assignment] = []
     for contact in ordered:
-        if not free:
+        if len(taken) >= len(by_id):
             break
         chain = eligible_queues(contact, queues, now)
         home = chain[0]
-        best: tuple[tuple, AvailableAgent, QueuePolicy] | None = None
-        for agent in free:
-            if free_capacity(agent.live, home.channel_id, home.capacity) <= 0:
-                continue
-            rank = next((i for i, pool in enumerate(chain) if has_skills(agent.skills, pool.required_skills)), None)
-            if rank is None:
-                continue
-            key = (rank, *_agent_key(home.strategy, agent, chain[rank], pointers.get(home.queue_id)))
-            if best is None or key < best[0]:
-                best = (key, agent, chain[rank])
-        if best is None:
+        round_robin = home.strategy == Strategy.ROUND_ROBIN
+        chosen: tuple[AvailableAgent, QueuePolicy] | None = None
+        for pool in chain:
+            key = (home.strategy, pool.queue_id, home.channel_id, home.capacity)
+            candidates = ranked.get(key)
+            if candidates is None:
+                candidates = ranked[key] = _Candidates(_able(home, pool, by_id, room), round_robin)
+            agent = candidates.best(taken, pointers.get(home.queue_id))
+            if agent is not None:
+                chosen = (agent, pool)
+                break
+        if chosen is None:
             continue
-        _key, agent, pool = best
+        agent, pool = chosen
         assignments.append(Assignment(contact.contact_id, agent.agent_id, home.queue_id, pool.queue_id))
-        free.remove(agent)
-        if home.strategy == Strategy.ROUND_ROBIN:
+        taken.add(agent.agent_id)
+        if round_robin:
             pointers[home.queue_id] = agent.agent_id
     return assignments
 
@@ -368,3 +437,360 @@ def contact_durations(
 
 def held_seconds(hold_started_at: datetime, now: datetime) -> int:
     return _seconds(hold_started_at, now)
+
+
+# --- interval statistics (CT-16) ----------------------------------------------------------------------
+#
+# A contact's counts go to the interval it was queued in (queue rows) and the interval it was answered
+# in (agent rows); state time is split over the intervals it spans. The maintenance at contact end and
+# the from-scratch recomputation both call these functions, so the two agree by construction.
+
+
+def interval_start(moment: datetime, minutes: int, zone: tzinfo) -> datetime:
+    """The start of the `minutes`-long interval holding `moment`, counted from local midnight in `zone`.
+
+    Intervals restart at midnight, so a length that does not divide the day leaves a shorter last one.
+    """
+    local = moment.astimezone(zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    elapsed = (local - midnight).total_seconds() // 60
+    return midnight + timedelta(minutes=int(elapsed // minutes) * minutes)
+
+
+def split_span(start: datetime, end: datetime, minutes: int, zone: tzinfo) -> list[tuple[datetime, int]]:
+    """`start`…`end` cut at interval boundaries: (interval start, whole seconds in it), in time order.
+
+    Each piece is rounded on its own; pieces that round to nothing are left out.
+    """
+    pieces: list[tuple[datetime, int]] = []
+    cursor = start
+    while cursor < end:
+        bucket = interval_start(cursor, minutes, zone)
+        following = interval_start(bucket + timedelta(minutes=minutes), minutes, zone)
+        if following <= cursor:  # the short last interval of a day ends at midnight
+            following = interval_start(cursor + timedelta(days=1), 24 * 60, zone)
+        stop = min(end, following)
+        seconds = round((stop - cursor).total_seconds())
+        if seconds > 0:
+            pieces.append((bucket, seconds))
+        cursor = stop
+    return pieces
+
+
+class ContactStage(StrEnum):
+    """The moments a contact's statistics change: it was abandoned, its conversation ended, its
+    after-call work finished."""
+
+    ABANDONED = "abandoned"
+    ENDED = "ended"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    """What interval statistics need of one contact, final at the stage being counted."""
+
+    queue_id: int | None
+    agent_id: int | None
+    queued_at: datetime | None
+    answered_at: datetime | None
+    wait: int
+    talk: int
+    hold: int
+    acw: int
+    threshold_seconds: int
+
+
+@dataclass(frozen=True)
+class Increment:
+    """Add `counts` to one interval row: `scope` is "queue" or "agent", `owner_id` the queue or agent."""
+
+    scope: str
+    owner_id: int
+    minutes: int
+    start: datetime
+    counts: Mapping[str, int]
+
+
+def contact_increments(
+    stage: ContactStage | str, facts: ContactFacts, lengths: Sequence[int], zone: tzinfo
+) -> list[Increment]:
+    """CT-16: the interval rows a contact's `stage` adds to, for each interval length.
+
+    Abandoned: offered and abandoned (with the wait). Ended: offered and answered, within the service
+    level threshold or not, wait, talk and hold. Closed: handled and after-call work.
+    """
+    stage = ContactStage(stage)
+    queue_counts: dict[str, int]
+    agent_counts: dict[str, int] = {}
+    if stage == ContactStage.ABANDONED:
+        queue_counts = {"offered": 1, "abandoned": 1, "abandoned_wait_seconds": facts.wait}
+    elif stage == ContactStage.ENDED:
+        within = int(facts.answered_at is not None and facts.wait <= facts.threshold_seconds)
+        queue_counts = {
+            "offered": 1,
+            "answered": 1,
+            "answered_within_threshold": within,
+            "wait_seconds": facts.wait,
+            "talk_seconds": facts.talk,
+            "hold_seconds": facts.hold,
+        }
+        agent_counts = {"answered": 1, "talk_seconds": facts.talk, "hold_seconds": facts.hold}
+    else:
+        queue_counts = {"handled": 1, "acw_seconds": facts.acw}
+        agent_counts = {"handled": 1, "acw_seconds": facts.acw}
+    out: list[Increment] = []
+    for minutes in lengths:
+        if facts.queue_id is not None and facts.queued_at is not None:
+            start = interval_start(facts.queued_at, minutes, zone)
+            out.append(Increment("queue", facts.queue_id, minutes, start, queue_counts))
+        if agent_counts and facts.agent_id is not None and facts.answered_at is not None:
+            start = interval_start(facts.answered_at, minutes, zone)
+            out.append(Increment("agent", facts.agent_id, minutes, start, agent_counts))
+    return out
+
+
+# Agent states whose time is counted, with the interval field they add to; logged-out time is not work.
+STATE_FIELDS: Mapping[str, str] = {
+    "ready": "ready_seconds",
+    "ringing": "ringing_seconds",
+    "busy": "busy_seconds",
+    "hold": "hold_state_seconds",
+    "acw": "acw_state_seconds",
+    "away": "away_seconds",
+}
+COUNTED_STATES = tuple(STATE_FIELDS)
+
+
+def state_increments(
+    agent_id: int, state: str, since: datetime, until: datetime, lengths: Sequence[int], zone: tzinfo
+) -> list[Increment]:
+    """CT-9, CT-16: the time an agent spent in `state` from `since` to `until`, per interval row."""
+    field_name = STATE_FIELDS.get(state)
+    if field_name is None:
+        return []
+    return [
+        Increment("agent", agent_id, minutes, start, {field_name: seconds})
+        for minutes in lengths
+        for start, seconds in split_span(since, until, minutes, zone)
+    ]
+
+
+def merge_increments(increments: Iterable[Increment]) -> dict[tuple[str, int, int, datetime], dict[str, int]]:
+    """Sum increments per row key (scope, owner, minutes, start)."""
+    rows: dict[tuple[str, int, int, datetime], dict[str, int]] = {}
+    for inc in increments:
+        row = rows.setdefault((inc.scope, inc.owner_id, inc.minutes, inc.start), {})
+        for name, value in inc.counts.items():
+            row[name] = row.get(name, 0) + value
+    return rows
+
+
+def interval_lengths(short_minutes: int, long_minutes: int) -> tuple[int, ...]:
+    """The interval lengths kept (the two policies), without repeats, shortest first."""
+    return tuple(sorted({short_minutes, long_minutes}))
+
+
+def service_level(answered_within: int, offered: int) -> float | None:
+    """Share of offered contacts answered within the threshold, in percent; None when none offered."""
+    if offered <= 0:
+        return None
+    return 100.0 * answered_within / offered
+
+
+# --- service-rule exceptions (CT-12) -------------------------------------------------------------------
+
+
+class ExceptionKind(StrEnum):
+    LONG_HOLD = "long_hold"
+    NO_COURTESY_MESSAGE = "no_courtesy_message"
+    UNATTENDED = "unattended"
+    LONG_COMMON_QUESTION = "long_common_question"
+
+
+@dataclass(frozen=True)
+class ServiceLimits:
+    """The CT-12 limits in seconds (policy values)."""
+
+    hold: int
+    courtesy: int
+    unattended: int
+    common_question: int
+
+
+@dataclass(frozen=True)
+class ContactTimeline:
+    """A contact seen by the service rules, up to `now` (the end, or the sweep's moment).
+
+    `waits` are the periods the customer waited for a person (in the queue, on hold) and `holds` the
+    hold periods; an open period ends at `now`. `courtesy_at` are the moments a courtesy message was
+    given. `handling` is the talk plus hold time so far; `common_question` whether the contact's IVR
+    choice is a common question.
+    """
+
+    waits: Sequence[tuple[datetime, datetime]] = ()
+    holds: Sequence[tuple[datetime, datetime]] = ()
+    courtesy_at: Sequence[datetime] = ()
+    handling: int = 0
+    common_question: bool = False
+
+
+def longest_silence(periods: Sequence[tuple[datetime, datetime]], messages: Sequence[datetime]) -> int:
+    """The longest stretch, in whole seconds, of any waiting period without a courtesy message in it."""
+    longest = 0.0
+    for start, end in periods:
+        marks = sorted(m for m in messages if start <= m <= end)
+        previous = start
+        for mark in [*marks, end]:
+            longest = max(longest, (mark - previous).total_seconds())
+            previous = mark
+    return int(longest)
+
+
+def service_exceptions(timeline: ContactTimeline, limits: ServiceLimits) -> dict[ExceptionKind, int]:
+    """CT-12: each broken service rule with the observed seconds (over its limit, never at it).
+
+    * hold longer than the hold limit (one hold period, not the sum);
+    * a customer waiting (queued or held) longer than the courtesy limit without a courtesy message;
+    * a call left unattended — on hold — for longer than the unattended limit at a stretch;
+    * handling (talk and hold) of a common question longer than its limit.
+    """
+    found: dict[ExceptionKind, int] = {}
+    longest_hold = max((int((end - start).total_seconds()) for start, end in timeline.holds), default=0)
+    if longest_hold > limits.hold:
+        found[ExceptionKind.LONG_HOLD] = longest_hold
+    silence = longest_silence([*timeline.waits, *timeline.holds], timeline.courtesy_at)
+    if silence > limits.courtesy:
+        found[ExceptionKind.NO_COURTESY_MESSAGE] = silence
+    if longest_hold > limits.unattended:
+        found[ExceptionKind.UNATTENDED] = longest_hold
+    if timeline.common_question and timeline.handling > limits.common_question:
+        found[ExceptionKind.LONG_COMMON_QUESTION] = timeline.handling
+    return found
+
+
+# --- recordings (CT-17) --------------------------------------------------------------------------------
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """`moment` plus whole calendar months; a day past the target month's end becomes its last day."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    following = datetime(year + month // 12, month % 12 + 1, 1)
+    last_day = (following - timedelta(days=1)).day
+    return moment.replace(year=year, month=month, day=min(moment.day, last_day))
+
+
+def retention_expired(recorded_at: datetime, now: datetime, retention_months: int) -> bool:
+    """CT-17: a reference is past its retention period; 0 months keeps it indefinitely."""
+    if retention_months <= 0:
+        return False
+    return add_months(recorded_at, retention_months) <= now
+
+
+# --- IVR menus (CT-4) ----------------------------------------------------------------------------------
+
+IVR_KEYS = "0123456789*#"
+
+
+class IvrAction(StrEnum):
+    """What a menu choice leads to."""
+
+    MENU = "menu"
+    QUEUE = "queue"
+    SELF_SERVICE = "self_service"
+    MESSAGE = "message"
+
+
+@dataclass(frozen=True)
+class IvrNodeSpec:
+    """One node of a menu tree as the IVR sees it. The root has no key and no parent."""
+
+    node_id: int
+    parent_id: int | None
+    key: str
+    action: IvrAction
+    prompt: str = ""
+    queue_id: int | None = None
+    answer: str = ""
+    category: str = ""
+    common_question: bool = False
+
+
+@dataclass(frozen=True)
+class IvrStep:
+    """Where a key press leads: `node` (None when the key is not on the menu) and the key path so far.
+
+    `done` is True when the node ends the menu (a queue, a self-service answer, a message).
+    """
+
+    node: IvrNodeSpec | None
+    path: tuple[str, ...]
+    done: bool
+
+
+def ivr_children(tree: Sequence[IvrNodeSpec], parent_id: int | None) -> list[IvrNodeSpec]:
+    return sorted((n for n in tree if n.parent_id == parent_id), key=lambda n: IVR_KEYS.index(n.key or "0"))
+
+
+def ivr_root(tree: Sequence[IvrNodeSpec]) -> IvrNodeSpec | None:
+    return next((n for n in tree if n.parent_id is None), None)
+
+
+def ivr_find(tree: Sequence[IvrNodeSpec], path: Sequence[str]) -> IvrNodeSpec | None:
+    """The node reached by pressing `path` from the root, or None if a key is not on its menu."""
+    node = ivr_root(tree)
+    for key in path:
+        if node is None or node.action != IvrAction.MENU:
+            return None
+        node = next((n for n in tree if n.parent_id == node.node_id and n.key == key), None)
+    return node
+
+
+def ivr_step(tree: Sequence[IvrNodeSpec], path: Sequence[str], key: str) -> IvrStep:
+    """CT-4: the caller, having pressed `path`, presses `key`.
+
+    A key that is not on the current menu leaves the caller at that menu (it is played again), with
+    the path unchanged. A path that leads nowhere — the menu was edited mid-call, or it already ended
+    at a queue or answer — gives `node` None.
+    """
+    current = ivr_find(tree, path)
+    if current is None or current.action != IvrAction.MENU:
+        return IvrStep(None, tuple(path), current is not None)
+    chosen = next((n for n in tree if n.parent_id == current.node_id and n.key == key), None)
+    if chosen is None:
+        return IvrStep(current, tuple(path), False)
+    return IvrStep(chosen, (*path, key), chosen.action != IvrAction.MENU)
+
+
+def ivr_creates_cycle(parents: Mapping[int, int | None], node_id: int, new_parent_id: int | None) -> bool:
+    """Whether hanging `node_id` under `new_parent_id` would make it its own ancestor."""
+    seen: set[int] = set()
+    cursor = new_parent_id
+    while cursor is not None and cursor not in seen:
+        if cursor == node_id:
+            return True
+        seen.add(cursor)
+        cursor = parents.get(cursor)
+    return cursor is not None  # an existing loop above is a cycle too
+
+
+def ivr_problems(spec: IvrNodeSpec, siblings_keys: Iterable[str], has_children: bool) -> dict[str, str]:
+    """CT-4: what is wrong with a node, as {field: rule code}; empty when it is valid.
+
+    Keys are one of 0-9, * and #, unique under one parent; a queue choice names a queue; a
+    self-service choice has an answer; only a menu has choices under it.
+    """
+    problems: dict[str, str] = {}
+    if spec.parent_id is not None:
+        if len(spec.key) != 1 or spec.key not in IVR_KEYS:
+            problems["key"] = "invalid_key"
+        elif spec.key in set(siblings_keys):
+            problems["key"] = "duplicate_key"
+    if spec.action == IvrAction.QUEUE and spec.queue_id is None:
+        problems["queue"] = "queue_required"
+    if spec.action == IvrAction.SELF_SERVICE and not spec.answer.strip():
+        problems["answer"] = "answer_required"
+    if spec.action != IvrAction.MENU and has_children:
+        problems["action"] = "has_children"
+    return problems

@@ -35,3 +35,44 @@ def contacts_visible_to(user: Any) -> QuerySet[Contact]:
 
 def agent_states_visible_to(user: Any) -> QuerySet[AgentSession]:
     return scoping.restrict(agent_state_rows(), user, "contact.view_agent_states")
+
+
+# --- interval statistics, service-rule exceptions, recordings, IVR (CT-4, CT-12, CT-16, CT-17) --------
+
+
+def queue_intervals_visible_to(user: Any) -> QuerySet:
+    from banzu.contact.models import QueueInterval
+
+    rows = QueueInterval.objects.select_related("queue")
+    return scoping.restrict(rows, user, "contact.view_interval_statistics")
+
+
+def agent_intervals_visible_to(user: Any) -> QuerySet:
+    from banzu.contact.models import AgentInterval
+
+    rows = AgentInterval.objects.select_related("agent")
+    return scoping.restrict(rows, user, "contact.view_interval_statistics")
+
+
+def service_exceptions_visible_to(user: Any) -> QuerySet:
+    from banzu.contact.models import ServiceException
+
+    rows = ServiceException.objects.select_related("contact", "contact__queue", "agent", "agent__team")
+    return scoping.restrict(rows, user, "contact.view_service_exceptions")
+
+
+def recordings_visible_to(user: Any) -> QuerySet:
+    from banzu.contact.models import Recording
+
+    rows = Recording.objects.select_related("contact", "contact__agent")
+    return scoping.restrict(rows, user, "contact.view_recordings")
+
+
+def ivr_nodes_visible_to(user: Any) -> QuerySet:
+    """The menu of the user's centre: configuration every role of the centre may read (CT-4)."""
+    from banzu.contact.models import IvrNode
+
+    if not scoping.can(user, "contact.view_ivr"):
+        return IvrNode.objects.none()
+    actor = scoping.actor_for(user)
+    return IvrNode.objects.filter(centre_id=actor.centre_id).select_related("queue").order_by("parent_id", "key")

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils.translation import gettext as _
 
-from banzu.contact import events, rules
+from banzu.contact import events, rules, statistics
 from banzu.contact.models import (
     ACTIVE_STATUSES,
     LIVE_STATUSES,
@@ -76,7 +76,7 @@ def _move_agent(
         new = rules.next_state(session.state, event)
     except rules.IllegalTransition as exc:
         raise _illegal(exc) from None
-    old, old_reason = session.state, session.away_reason
+    old, old_reason, old_since = session.state, session.away_reason, session.state_since
     reason = away_reason if new == State.AWAY else ""
     session.live_contacts = max(session.live_contacts + live_delta, 0)
     changed = new != old or reason != old_reason
@@ -100,6 +100,7 @@ def _move_agent(
         contact=contact,
         changed_by=by if getattr(by, "pk", None) else None,
     )
+    statistics.agent_state_left(agent_id=session.employee_id, state=old, since=old_since, until=now)  # CT-16
     events.publish(
         "agent.state_changed",
         agent_id=session.employee_id,
@@ -527,6 +528,7 @@ def end_contact(*, contact_id: int, now: datetime) -> Contact:
         contact.status, contact.ended_at = Status.ACW, now
         _set_durations(contact)
         contact.save(update_fields=["status", "ended_at", "hold_started_at", "hold_seconds", "talk_seconds"])
+        statistics.contact_reached(contact, rules.ContactStage.ENDED, now=now)  # CT-12, CT-16
         if not _others(contact, ACTIVE_STATUSES):
             _move_agent(session, Event.HANG_UP, now=now, contact=contact)
         _record(contact, Kind.ENDED, now, agent_id=contact.agent_id)
@@ -548,6 +550,7 @@ def finish_acw(*, contact_id: int, now: datetime, disposition: str = "") -> Cont
             contact.disposition = disposition[: Contact._meta.get_field("disposition").max_length]
         _set_durations(contact)
         contact.save(update_fields=["status", "closed_at", "disposition", "acw_seconds"])
+        statistics.contact_reached(contact, rules.ContactStage.CLOSED, now=now)  # CT-16
         if _others(contact, LIVE_STATUSES):
             _release(session)
         else:
@@ -588,6 +591,7 @@ def abandon_contact(*, contact_id: int, now: datetime) -> Contact:
         contact.status, contact.ended_at, contact.agent = Status.ABANDONED, now, None
         _set_durations(contact)
         contact.save(update_fields=["status", "ended_at", "agent", "wait_seconds"])
+        statistics.contact_reached(contact, rules.ContactStage.ABANDONED, now=now)  # CT-12, CT-16
         if session is not None and ringing_agent is not None:
             _move_agent(session, Event.OFFER_WITHDRAWN, now=now, live_delta=-1, contact=contact)
         _record(contact, Kind.ABANDONED, now, agent_id=ringing_agent)
@@ -671,5 +675,142 @@ def request_callback(*, contact_id: int, now: datetime, number: str = "") -> Con
         _record(contact, Kind.CALLBACK_REQUESTED, now, callback_id=callback.pk)
         _record(callback, Kind.QUEUED, now, callback_for=contact.pk)
         return callback
+
+    return _run_locked(contact_id, body)
+
+
+# --- switch-reported call legs (CT-1, CT-10, CT-15, CT-17) ------------------------------------------
+
+CALL_LEG_KINDS = (Kind.CONFERENCED, Kind.CONSULTED)
+
+
+def _require(contact: Contact, statuses: Sequence[str], session: AgentSession | None, *, agent: bool = True) -> None:
+    if contact.status not in statuses or (agent and session is None):
+        raise _wrong_status(contact)
+
+
+def ring_contact(*, contact_id: int, now: datetime) -> Contact:
+    """CT-1: the switch rings the agent the contact is offered to (振铃); recorded, no state change."""
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact:
+        _require(contact, (Status.OFFERED,), session)
+        _record(contact, Kind.RINGING, now, agent_id=contact.agent_id)
+        return contact
+
+    return _run_locked(contact_id, body)
+
+
+def record_call_leg(
+    *, contact_id: int, kind: str, now: datetime, agent: Employee | None = None, number: str = "", phase: str = "start"
+) -> Contact:
+    """CT-10, CT-15: a consult (内部/外部咨询) or three-party (三方通话) leg starts or ends on a live call.
+
+    The contact stays with its agent; the leg is kept as an event naming the other party.
+    """
+    if kind not in CALL_LEG_KINDS:
+        raise invalid("type", _("Choose a consult or a three-party call."), code="invalid_choice")
+    if (agent is None) == (not number.strip()):
+        raise invalid("party", _("Name either an agent or a telephone number."), code="one_party")
+    if phase not in ("start", "end"):
+        raise invalid("phase", _("Choose start or end."), code="invalid_choice")
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact:
+        _require(contact, (Status.CONNECTED, Status.ON_HOLD), session)
+        if agent is not None and agent.centre_id != contact.centre_id:
+            raise OutOfScope()
+        _record(
+            contact,
+            kind,
+            now,
+            agent_id=contact.agent_id,
+            party_agent_id=agent.pk if agent else None,
+            number=number.strip(),
+            phase=phase,
+        )
+        return contact
+
+    return _run_locked(contact_id, body)
+
+
+def transfer_contact(
+    *,
+    contact_id: int,
+    now: datetime,
+    to_agent: Employee | None = None,
+    to_queue: Queue | None = None,
+    to_number: str = "",
+    new_external_id: str = "",
+) -> tuple[Contact, Contact | None]:
+    """CT-10: blind transfer (转接) of a live call to an agent, a queue or an outside number.
+
+    The current agent's leg ends as usual (after-call work follows). To a queue, a new leg waits
+    there, in front of nothing (it queues now); to an agent, the new leg is offered to that agent at
+    once, or the whole transfer is refused if they cannot take it; to a number, the call leaves the
+    centre. Returns (the ended leg, the new leg or None). One transaction: a refused transfer
+    leaves the call as it was.
+    """
+    to_number = to_number.strip()
+    if sum((to_agent is not None, to_queue is not None, bool(to_number))) != 1:
+        raise invalid("to", _("Transfer to exactly one agent, queue or telephone number."), code="one_target")
+
+    def live(contact: Contact, session: AgentSession | None) -> Contact:
+        _require(contact, (Status.CONNECTED, Status.ON_HOLD), session)
+        return contact
+
+    with transaction.atomic():
+        # Lock the holder and the call for the whole transfer, so nobody ends it in between.
+        old = _run_locked(contact_id, live)
+        if to_agent is not None and to_agent.centre_id != old.centre_id:
+            raise OutOfScope()
+        if to_queue is not None and to_queue.centre_id != old.centre_id:
+            raise OutOfScope()
+        old = end_contact(contact_id=contact_id, now=now)
+        new = None
+        if not to_number:
+            queue = to_queue or old.queue
+            if queue is None:
+                raise Conflict(_("This contact has no queue to transfer within."), code="no_queue")
+            new = enqueue_contact(
+                queue=queue,
+                now=now,
+                caller_number=old.caller_number,
+                customer=old.customer,
+                external_id=new_external_id,
+                priority=old.priority,
+                ivr_path=old.ivr_path,
+            )
+            if to_agent is not None:
+                new = offer_contact(contact_id=new.pk, agent_id=to_agent.pk, now=now)
+        _record(
+            old,
+            Kind.TRANSFERRED,
+            now,
+            agent_id=old.agent_id,
+            to_agent_id=to_agent.pk if to_agent else None,
+            to_queue_id=to_queue.pk if to_queue else None,
+            to_number=to_number,
+            new_contact_id=new.pk if new else None,
+        )
+        return old, new
+
+
+def attach_recording(*, contact_id: int, ref: str, now: datetime) -> Contact:
+    """CT-15, CT-17: the switch says where the call's recording is. A reference is never replaced."""
+    ref = ref.strip()
+    if not ref:
+        raise invalid("recording", _("Enter where the recording is."), code="required")
+
+    def body(contact: Contact, session: AgentSession | None) -> Contact:
+        _require(contact, (Status.CONNECTED, Status.ON_HOLD, Status.ACW, Status.ENDED), session, agent=False)
+        if contact.recording_ref == ref:
+            return contact
+        if contact.recording_ref:
+            raise Conflict(
+                _("This contact already has a recording; recordings are never replaced."), code="recording_exists"
+            )
+        contact.recording_ref = ref[: Contact._meta.get_field("recording_ref").max_length]
+        contact.save(update_fields=["recording_ref"])
+        _record(contact, Kind.RECORDING_AVAILABLE, now, agent_id=contact.agent_id, recording=contact.recording_ref)
+        return contact
 
     return _run_locked(contact_id, body)

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from banzu.contact import views
 
 app_name = "contact"
-urlpatterns: list = []
+urlpatterns = [
+    path("statistics/", views.interval_statistics, name="statistics"),
+    path("exceptions/", views.service_exceptions, name="exceptions"),
+    path("ivr/", views.ivr_menu, name="ivr"),
+    path("ivr/new/", views.ivr_node_create, name="ivr_create"),
+    path("ivr/<int:pk>/edit/", views.ivr_node_edit, name="ivr_edit"),
+    path("ivr/<int:pk>/delete/", views.ivr_node_delete, name="ivr_delete"),
+]

@@ -726,3 +726,50 @@ def format_logins(logins: Iterable[DemoLogin]) -> str:
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+# --- voice queues for the virtual switch (CT-1, CT-5) ----------------------------------------------
+
+DEMO_QUEUES = [
+    # code, name, department index, skill the queue needs, routing strategy, priority
+    ("TAX", "办税咨询热线", 0, "tax_consulting", "longest_idle", 0),
+    ("INV", "发票业务热线", 0, "invoicing", "skills_best_match", 0),
+    ("SOC", "社保业务热线", 0, "social_insurance", "longest_idle", 0),
+    ("VIP", "VIP专线", 1, "complaints", "customer_priority", 5),
+]
+
+
+@transaction.atomic
+def ensure_demo_queues() -> list:
+    """The demo centre's voice queues, each needing one skill at level 1; [] without a demo centre.
+
+    Idempotent: a queue whose code exists is left as the administrator changed it.
+    """
+    from banzu.contact.models import Channel, Queue, QueueSkill
+
+    centre = Centre.objects.filter(code=DEMO_CENTRE_CODE).first()
+    channel = Channel.objects.filter(code="voice").first()
+    if centre is None or channel is None:
+        return []
+    departments = list(Department.objects.filter(centre=centre).order_by("pk"))
+    skills = _skills()
+    queues = []
+    for code, name, department, skill, strategy, priority in DEMO_QUEUES:
+        queue, created = Queue.objects.get_or_create(
+            centre=centre,
+            code=code,
+            defaults={
+                "department": departments[min(department, len(departments) - 1)],
+                "name": name,
+                "channel": channel,
+                "strategy": strategy,
+                "priority": priority,
+            },
+        )
+        if created:
+            QueueSkill.objects.create(queue=queue, skill=skills[skill], min_level=1)
+        queues.append(queue)
+    from banzu.contact import ivr
+
+    ivr.seed_demo_menu(centre=centre)  # CT-4: the menu callers walk before they queue
+    return queues

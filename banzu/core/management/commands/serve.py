@@ -120,6 +120,8 @@ class Command(BaseCommand):
                 stop_worker = self._start_worker()
                 if stop_worker is not None:
                     stops.append(stop_worker)
+            # Embedded services that speak HTTP (the virtual switch) reach this server over loopback.
+            os.environ["BANZU_SERVE_URL"] = url
             for path in getattr(settings, "BANZU_EMBEDDED_SERVICES", []):
                 stop = import_string(path)()
                 if stop is not None:

@@ -1,0 +1,548 @@
+"""The CTI service layer (CT-1): switch tokens, idempotent events, order checks, routing answers.
+
+A telephone switch reports call and agent events and asks where to route a call (``docs/cti.md``).
+This module authenticates the switch, records each event id once (``CtiEvent``, unique per switch),
+refuses events the call's state does not allow, and hands the rest to ``contact.services``; the
+HTTP views (``cti_api``) and the WebSocket consumer (``consumers``) only parse and serialise.
+
+Idempotency: the event row is inserted first, inside the same transaction as the change it causes.
+A concurrent repeat of the same id waits on the unique index and then fails, and is answered as a
+duplicate; a refused event rolls back with its row, so the switch may send it again once fixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound
+
+from banzu.contact import events, rules, services
+from banzu.contact.models import AgentSession, Contact, ContactEvent, CtiCall, CtiEvent, Queue, Switch
+from banzu.core.errors import Conflict, invalid
+from banzu.core.policies import policy
+from banzu.org.models import Centre, Employee, EmployeeSkill
+
+logger = logging.getLogger(__name__)
+
+Status = Contact.Status
+TOKEN_PREFIX = "bzsw_"  # noqa: S105 - marks a switch token; not a secret
+
+# --- event types and the call states that allow them (pure) --------------------------------------------
+
+CALL_EVENTS: Mapping[str, frozenset[str]] = {
+    "offered": frozenset(),  # only for a call not known yet
+    "ringing": frozenset({Status.OFFERED}),
+    "answered": frozenset({Status.OFFERED}),
+    "held": frozenset({Status.CONNECTED}),
+    "retrieved": frozenset({Status.ON_HOLD}),
+    "transferred": frozenset({Status.CONNECTED, Status.ON_HOLD}),
+    "conferenced": frozenset({Status.CONNECTED, Status.ON_HOLD}),
+    "consulted": frozenset({Status.CONNECTED, Status.ON_HOLD}),
+    # Before an answer the caller gave up (abandoned); after it the conversation ends.
+    "ended": frozenset({Status.QUEUED, Status.OFFERED, Status.CONNECTED, Status.ON_HOLD}),
+    "recording_available": frozenset({Status.CONNECTED, Status.ON_HOLD, Status.ACW, Status.ENDED}),
+}
+AGENT_EVENTS: Mapping[str, str] = {
+    "agent_login": rules.AgentEvent.LOGIN,
+    "agent_logout": rules.AgentEvent.LOGOUT,
+    "agent_ready": rules.AgentEvent.READY,
+    "agent_away": rules.AgentEvent.AWAY,
+}
+EVENT_TYPES = (*CALL_EVENTS, *AGENT_EVENTS)
+# Events after which an agent may be free or a call may wait: routing runs once they are applied.
+ROUTING_EVENTS = frozenset({"offered", "transferred", "ended", "agent_login", "agent_ready"})
+# Agents who are signed in to serve a queue, for the estimated wait.
+SERVING_STATES = (
+    AgentSession.State.READY,
+    AgentSession.State.RINGING,
+    AgentSession.State.BUSY,
+    AgentSession.State.HOLD,
+    AgentSession.State.ACW,
+)
+
+
+def event_allowed(kind: str, status: str) -> bool:
+    """Whether a call event of `kind` may follow when the call's current leg is in `status`."""
+    return status in CALL_EVENTS.get(kind, frozenset())
+
+
+def queue_position(contact_id: int, waiting: Iterable[rules.WaitingContact], queue: rules.QueuePolicy) -> int | None:
+    """1 for the contact served next in `queue`, in the order routing serves it; None if not waiting."""
+    ordered = sorted(waiting, key=lambda item: rules.contact_order(item, queue))
+    for index, item in enumerate(ordered, start=1):
+        if item.contact_id == contact_id:
+            return index
+    return None
+
+
+def average_handle_seconds(samples: Sequence[tuple[int, int, int]], default: float) -> float:
+    """Mean talk + hold + after-call work of `samples`, or `default` when there are none."""
+    if not samples:
+        return float(default)
+    return sum(talk + hold + acw for talk, hold, acw in samples) / len(samples)
+
+
+def body_digest(body: Mapping[str, Any]) -> str:
+    """A stable hash of an event body, to tell a repeat from a different event reusing its id."""
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- switches and tokens -----------------------------------------------------------------------------
+
+
+def switch_for_token(token: str) -> Switch | None:
+    """The active switch holding `token`, or None."""
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    return Switch.objects.select_related("centre").filter(token_hash=hash_token(token), active=True).first()
+
+
+def _new_token() -> tuple[str, str]:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+@transaction.atomic
+def create_switch(*, centre: Centre, code: str, name: str = "") -> tuple[Switch, str]:
+    """A new switch and its token. The token is returned once and never stored."""
+    code = code.strip()
+    if not code:
+        raise invalid("code", _("Enter a code for the switch."), code="required")
+    if Switch.objects.filter(code=code).exists():
+        raise Conflict(_("A switch with the code %(code)s already exists.") % {"code": code}, code="switch_exists")
+    token, digest = _new_token()
+    switch = Switch.objects.create(
+        centre=centre, code=code, name=name.strip() or code, token_hash=digest, token_prefix=token[:12]
+    )
+    return switch, token
+
+
+@transaction.atomic
+def rotate_token(*, switch: Switch) -> str:
+    """Replace the switch's token; the old one stops working at once."""
+    token, digest = _new_token()
+    switch.token_hash, switch.token_prefix, switch.active = digest, token[:12], True
+    switch.save(update_fields=["token_hash", "token_prefix", "active"])
+    return token
+
+
+@transaction.atomic
+def deactivate_switch(*, switch: Switch) -> Switch:
+    switch.active = False
+    switch.save(update_fields=["active"])
+    return switch
+
+
+# --- answers -----------------------------------------------------------------------------------------
+
+
+def agent_json(employee: Employee | None) -> dict | None:
+    if employee is None:
+        return None
+    return {"id": employee.pk, "employee_no": employee.employee_no, "name": employee.name}
+
+
+def _call(switch: Switch, call_id: str) -> CtiCall:
+    call = (
+        CtiCall.objects.select_related("contact__queue", "contact__agent")
+        .filter(switch=switch, call_id=call_id)
+        .first()
+    )
+    if call is None:
+        raise NotFound(_("No call with the id %(call)s is known.") % {"call": call_id}, code="unknown_call")
+    return call
+
+
+def call_json(call: CtiCall) -> dict:
+    contact = call.contact
+    return {
+        "call_id": call.call_id,
+        "contact_id": contact.pk,
+        "leg": call.legs,
+        "status": contact.status,
+        "queue": contact.queue.code if contact.queue_id else None,
+        "agent": agent_json(contact.agent),
+    }
+
+
+def _serving_agents(queue: Queue, required: Mapping[int, int]) -> int:
+    ids = list(
+        AgentSession.objects.filter(employee__centre_id=queue.centre_id, state__in=SERVING_STATES)
+        .exclude(employee__status=Employee.Status.LEFT)
+        .values_list("employee_id", flat=True)
+    )
+    if not required:
+        return len(ids)
+    skills: dict[int, dict[int, int]] = {agent_id: {} for agent_id in ids}
+    for employee_id, skill_id, level in EmployeeSkill.objects.filter(
+        employee_id__in=ids, skill_id__in=list(required)
+    ).values_list("employee_id", "skill_id", "level"):
+        skills[employee_id][skill_id] = level
+    return sum(1 for agent_skills in skills.values() if rules.has_skills(agent_skills, required))
+
+
+def route_json(call: CtiCall) -> dict:
+    """CT-6: where the call goes now: the agent it is offered to, or its place in the queue and wait."""
+    contact = call.contact
+    answer = {
+        "call_id": call.call_id,
+        "contact_id": contact.pk,
+        "decision": "none",
+        "agent": agent_json(contact.agent),
+        "queue": contact.queue.code if contact.queue_id else None,
+        "position": None,
+        "estimated_wait_seconds": None,
+        "status": contact.status,
+    }
+    if contact.status == Status.OFFERED:
+        answer["decision"] = "agent"
+    elif contact.status == Status.QUEUED:
+        answer["decision"] = "queue"
+        answer.update(_queue_place(contact))
+    return answer
+
+
+def _queue_place(contact: Contact) -> dict:
+    queue = contact.queue
+    queue_policy = services.queue_policies(contact.centre_id).get(queue.pk)
+    if queue_policy is None:
+        return {}
+    waiting = [
+        rules.WaitingContact(pk, queue_id, queued_at, prio, vip)
+        for pk, queue_id, queued_at, prio, vip in Contact.objects.filter(
+            queue_id=queue.pk, status=Status.QUEUED
+        ).values_list("pk", "queue_id", "queued_at", "priority", "customer_priority")
+    ]
+    position = queue_position(contact.pk, waiting, queue_policy)
+    sample = policy("contact.estimated_wait_sample_contacts", contact.centre_id)
+    samples = list(
+        Contact.objects.filter(queue_id=queue.pk, status=Status.ENDED, closed_at__isnull=False)
+        .order_by("-closed_at")
+        .values_list("talk_seconds", "hold_seconds", "acw_seconds")[:sample]
+    )
+    handle = average_handle_seconds(samples, policy("contact.estimated_wait_default_handle_seconds", contact.centre_id))
+    agents = _serving_agents(queue, queue_policy.required_skills)
+    return {
+        "position": position,
+        "estimated_wait_seconds": rules.estimated_wait_seconds(position or 0, agents, handle),
+    }
+
+
+def _offers(switch: Switch, offered: Sequence[Contact]) -> list[dict]:
+    if not offered:
+        return []
+    calls = CtiCall.objects.select_related("contact__agent").filter(
+        switch=switch, contact_id__in=[contact.pk for contact in offered]
+    )
+    return [
+        {"call_id": call.call_id, "contact_id": call.contact_id, "agent": agent_json(call.contact.agent)}
+        for call in calls
+    ]
+
+
+def route_waiting_calls(*, switch: Switch, now: datetime) -> list[dict]:
+    """Run routing for the switch's centre; the offers made for this switch's calls."""
+    return _offers(switch, services.route_waiting(centre=switch.centre, now=now))
+
+
+def route_call(*, switch: Switch, call_id: str, now: datetime) -> dict:
+    """The switch asks where to route `call_id`: route the centre's waiting calls, then answer."""
+    _call(switch, call_id)  # 404 before routing anything
+    route_waiting_calls(switch=switch, now=now)
+    return route_json(_call(switch, call_id))
+
+
+def call_state(*, switch: Switch, call_id: str) -> dict:
+    call = _call(switch, call_id)
+    answer = call_json(call)
+    answer["route"] = route_json(call) if call.contact.status in (Status.QUEUED, Status.OFFERED) else None
+    return answer
+
+
+# --- events ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Applied:
+    outcome: str
+    call: CtiCall | None = None
+    agent: Employee | None = None
+
+
+def _employee(switch: Switch, employee_no: str) -> Employee:
+    employee = Employee.objects.filter(centre_id=switch.centre_id, employee_no=employee_no).first()
+    if employee is None:
+        raise NotFound(
+            _("No agent with the employee number %(number)s is known.") % {"number": employee_no}, code="unknown_agent"
+        )
+    return employee
+
+
+def _queue(switch: Switch, code: str, field: str) -> Queue:
+    queue = Queue.objects.select_related("channel").filter(centre_id=switch.centre_id, code=code).first()
+    if queue is None:
+        raise invalid(field, _("No queue has the code %(code)s."), code="unknown_queue", params={"code": code})
+    return queue
+
+
+def _out_of_order(kind: str, call: CtiCall) -> Conflict:
+    return Conflict(
+        _("The event %(event)s is not possible while the call %(call)s is %(status)s.")
+        % {"event": kind, "call": call.call_id, "status": call.contact.get_status_display()},
+        code="event_out_of_order",
+    )
+
+
+def _check_time(at: datetime, previous: datetime | None, what: str) -> None:
+    if previous is not None and at < previous:
+        raise Conflict(
+            _("The event time %(at)s is earlier than the previous event of %(what)s (%(previous)s).")
+            % {"at": at.isoformat(), "what": what, "previous": previous.isoformat()},
+            code="event_out_of_order",
+        )
+
+
+def _apply_offered(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
+    call_id = event["call_id"]
+    if (
+        CtiCall.objects.filter(switch=switch, call_id=call_id).exists()
+        or Contact.objects.filter(centre_id=switch.centre_id, external_id=call_id).exists()
+    ):
+        raise Conflict(_("The call %(call)s was already offered.") % {"call": call_id}, code="call_exists")
+    queue = _queue(switch, event["queue"], "queue")
+    channel = event.get("channel") or ""
+    if channel and channel != queue.channel.code:
+        raise invalid(
+            "channel",
+            _("The queue %(queue)s takes %(expected)s contacts, not %(channel)s."),
+            code="wrong_channel",
+            params={"queue": queue.code, "expected": queue.channel.code, "channel": channel},
+        )
+    contact = services.enqueue_contact(
+        queue=queue,
+        now=at,
+        caller_number=event.get("caller_number") or "",
+        external_id=call_id,
+        ivr_path=event.get("ivr_path") or [],
+    )
+    call = CtiCall.objects.create(switch=switch, call_id=call_id, contact=contact)
+    return Applied("queued", call=call)
+
+
+def _apply_call_event(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
+    kind = event["type"]
+    call = _call(switch, event["call_id"])
+    contact = call.contact
+    if not event_allowed(kind, contact.status):
+        raise _out_of_order(kind, call)
+    previous = ContactEvent.objects.filter(contact_id=contact.pk).aggregate(last=Max("at"))["last"]
+    _check_time(at, previous, call.call_id)
+    if kind in ("ringing", "answered") and event.get("agent"):
+        employee = _employee(switch, event["agent"])
+        if employee.pk != contact.agent_id:
+            raise Conflict(
+                _("The call %(call)s is not offered to the agent %(number)s.")
+                % {"call": call.call_id, "number": employee.employee_no},
+                code="not_offered_to_agent",
+            )
+    outcome = kind
+    if kind == "ringing":
+        services.ring_contact(contact_id=contact.pk, now=at)
+    elif kind == "answered":
+        services.answer_contact(contact_id=contact.pk, now=at)
+    elif kind == "held":
+        services.hold_contact(contact_id=contact.pk, now=at)
+    elif kind == "retrieved":
+        services.retrieve_contact(contact_id=contact.pk, now=at)
+    elif kind == "ended" and contact.status in (Status.QUEUED, Status.OFFERED):
+        services.abandon_contact(contact_id=contact.pk, now=at)
+        outcome = "abandoned"
+    elif kind == "ended":
+        services.end_contact(contact_id=contact.pk, now=at)
+    elif kind == "recording_available":
+        services.attach_recording(contact_id=contact.pk, ref=event["recording"], now=at)
+        outcome = "recording_stored"
+    elif kind in ("conferenced", "consulted"):
+        party = event["party"]
+        services.record_call_leg(
+            contact_id=contact.pk,
+            kind=kind,
+            now=at,
+            agent=_employee(switch, party["agent"]) if party.get("agent") else None,
+            number=party.get("number") or "",
+            phase=event.get("phase") or "start",
+        )
+    elif kind == "transferred":
+        target = event["to"]
+        leg = call.legs + 1
+        _old, new = services.transfer_contact(
+            contact_id=contact.pk,
+            now=at,
+            to_agent=_employee(switch, target["agent"]) if target.get("agent") else None,
+            to_queue=_queue(switch, target["queue"], "to.queue") if target.get("queue") else None,
+            to_number=target.get("number") or "",
+            new_external_id=f"{call.call_id[:90]}#{leg}",
+        )
+        if new is not None:
+            call.contact, call.legs = new, leg
+            call.save(update_fields=["contact", "legs"])
+    return Applied(outcome, call=call)
+
+
+def _apply_agent_event(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
+    employee = _employee(switch, event["agent"])
+    since = AgentSession.objects.filter(employee=employee).values_list("state_since", flat=True).first()
+    _check_time(at, since, employee.employee_no)
+    if event["type"] == "agent_ready":
+        # A switch reports "ready" when the agent presses the wrap-up key: that ends the agent's
+        # after-call work (CT-9), which leaves them ready unless they still hold other contacts.
+        for contact_id in Contact.objects.filter(agent=employee, status=Contact.Status.ACW).values_list(
+            "pk", flat=True
+        ):
+            services.finish_acw(contact_id=contact_id, now=at)
+        session = AgentSession.objects.filter(employee=employee).first()
+        if session is not None and session.state == AgentSession.State.READY:
+            return Applied(session.state, agent=employee)
+    session = services.set_agent_state(
+        agent=employee, action=AGENT_EVENTS[event["type"]], now=at, away_reason=event.get("away_reason") or ""
+    )
+    return Applied(session.state, agent=employee)
+
+
+def _apply(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
+    kind = event["type"]
+    if kind == "offered":
+        return _apply_offered(switch, event, at)
+    if kind in CALL_EVENTS:
+        return _apply_call_event(switch, event, at)
+    return _apply_agent_event(switch, event, at)
+
+
+def _seen(switch: Switch, event_id: str, digest: str) -> CtiEvent | None:
+    seen = CtiEvent.objects.filter(switch=switch, event_id=event_id).first()
+    if seen is not None and seen.digest != digest:
+        raise Conflict(
+            _("The event id %(id)s was already used for a different event.") % {"id": event_id},
+            code="event_id_reused",
+        )
+    return seen
+
+
+def _agent_state_json(employee: Employee) -> dict:
+    session = AgentSession.objects.filter(employee=employee).first()
+    answer = agent_json(employee) or {}
+    answer["state"] = session.state if session else AgentSession.State.LOGGED_OUT
+    answer["away_reason"] = session.away_reason if session else ""
+    return answer
+
+
+def _answer(
+    switch: Switch,
+    event: Mapping[str, Any],
+    *,
+    outcome: str,
+    duplicate: bool,
+    offers: list[dict],
+) -> dict:
+    kind = event["type"]
+    answer: dict[str, Any] = {
+        "event_id": event["event_id"],
+        "type": kind,
+        "duplicate": duplicate,
+        "outcome": outcome,
+        "call": None,
+        "route": None,
+        "agent": None,
+        "offers": offers,
+    }
+    if kind in CALL_EVENTS:
+        call = _call(switch, event["call_id"])
+        answer["call"] = call_json(call)
+        if kind in ("offered", "transferred"):
+            answer["route"] = route_json(call)
+    else:
+        answer["agent"] = _agent_state_json(_employee(switch, event["agent"]))
+    return answer
+
+
+def handle_event(*, switch: Switch, event: Mapping[str, Any], body: Mapping[str, Any], received_at: datetime) -> dict:
+    """CT-1: apply one switch event, once. `event` is the validated body, `body` the body as sent.
+
+    A repeat of an applied event id answers as before with ``duplicate: true`` and changes nothing;
+    any refusal (400, 404, 409) changes nothing and records nothing.
+    """
+    digest = body_digest(body)
+    at = event.get("at") or received_at
+    seen = _seen(switch, event["event_id"], digest)
+    if seen is None:
+        try:
+            with transaction.atomic():
+                # The id is claimed first: a concurrent repeat blocks here until this one commits.
+                log = CtiEvent.objects.create(
+                    switch=switch,
+                    event_id=event["event_id"],
+                    kind=event["type"],
+                    call_id=event.get("call_id") or "",
+                    digest=digest,
+                    at=at,
+                    received_at=received_at,
+                )
+                applied = _apply(switch, event, at)
+                log.outcome = applied.outcome
+                log.contact_id = applied.call.contact_id if applied.call else None
+                log.save(update_fields=["outcome", "contact"])
+        except IntegrityError:
+            seen = _seen(switch, event["event_id"], digest)
+            if seen is None:
+                raise
+    if seen is not None:
+        return _answer(switch, event, outcome=seen.outcome, duplicate=True, offers=[])
+    offers = route_waiting_calls(switch=switch, now=at) if event["type"] in ROUTING_EVENTS else []
+    return _answer(switch, event, outcome=applied.outcome, duplicate=False, offers=offers)
+
+
+# --- pushes to the switch ----------------------------------------------------------------------------
+
+PUSHED = {"contact.offered": "offer", "contact.offer_expired": "offer_withdrawn"}
+
+
+def switch_group(switch_id: int) -> str:
+    """The channel-layer group of a switch's WebSocket connections."""
+    return f"cti.switch.{switch_id}"
+
+
+def push_to_switch(kind: str, payload: dict[str, Any]) -> None:
+    """After commit: tell the switch that owns the call about an offer or a withdrawn offer."""
+    message_type = PUSHED.get(kind)
+    if message_type is None or payload.get("contact_id") is None:
+        return
+    call = CtiCall.objects.filter(contact_id=payload["contact_id"]).first()
+    if call is None:
+        return  # not a switch's call (a chat, a call of the console)
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    agent = Employee.objects.filter(pk=payload.get("agent_id")).first() if payload.get("agent_id") else None
+    message = {"type": message_type, "call_id": call.call_id, "contact_id": call.contact_id, "agent": agent_json(agent)}
+    async_to_sync(layer.group_send)(switch_group(call.switch_id), {"type": "cti.push", "message": message})
+
+
+events.subscribe(push_to_switch)

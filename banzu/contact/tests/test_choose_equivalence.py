@@ -1,0 +1,106 @@
+"""``rules.choose`` ranks the agents of each strategy and pool once per call (for speed, see
+bench/routing_decision.py); these properties prove it decides exactly as the straightforward scan of
+every free agent per contact does, over random floors (CT-6 … CT-8)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from banzu.contact import rules
+
+NOW = datetime(2025, 3, 14, 10, 0)
+
+
+def full_scan(waiting, agents, now, queues):
+    pointers = {queue_id: queue.round_robin_after for queue_id, queue in queues.items()}
+    ordered = sorted(
+        (c for c in waiting if c.queue_id in queues), key=lambda c: rules.contact_order(c, queues[c.queue_id])
+    )
+    free = sorted(agents, key=lambda agent: agent.agent_id)
+    out = []
+    for contact in ordered:
+        if not free:
+            break
+        chain = rules.eligible_queues(contact, queues, now)
+        home = chain[0]
+        best = None
+        for agent in free:
+            if rules.free_capacity(agent.live, home.channel_id, home.capacity) <= 0:
+                continue
+            rank = next((i for i, p in enumerate(chain) if rules.has_skills(agent.skills, p.required_skills)), None)
+            if rank is None:
+                continue
+            key = (rank, *rules._agent_key(home.strategy, agent, chain[rank], pointers.get(home.queue_id)))
+            if best is None or key < best[0]:
+                best = (key, agent, chain[rank])
+        if best is None:
+            continue
+        _key, agent, pool = best
+        out.append(rules.Assignment(contact.contact_id, agent.agent_id, home.queue_id, pool.queue_id))
+        free.remove(agent)
+        if home.strategy == rules.Strategy.ROUND_ROBIN:
+            pointers[home.queue_id] = agent.agent_id
+    return out
+
+
+skills = st.dictionaries(st.integers(0, 3), st.integers(1, 5), max_size=3)
+
+
+@st.composite
+def floors(draw):
+    queue_count = draw(st.integers(1, 5))
+    queues = {}
+    for q in range(1, queue_count + 1):
+        overflow = draw(st.one_of(st.none(), st.integers(1, queue_count)))
+        queues[q] = rules.QueuePolicy(
+            queue_id=q,
+            channel_id=draw(st.sampled_from([1, 2])),
+            capacity=draw(st.integers(1, 3)),
+            priority=draw(st.integers(0, 2)),
+            strategy=draw(st.sampled_from(list(rules.Strategy))),
+            required_skills=draw(st.dictionaries(st.integers(0, 3), st.integers(1, 3), max_size=2)),
+            overflow_queue_id=overflow,
+            overflow_after_seconds=draw(st.integers(0, 120)) if overflow else None,
+            round_robin_after=draw(st.one_of(st.none(), st.integers(0, 40))),
+        )
+    ids = draw(st.lists(st.integers(1, 40), unique=True, max_size=25))
+    agents = [
+        rules.AvailableAgent(
+            agent_id=agent_id,
+            idle_since=draw(st.one_of(st.none(), st.integers(0, 600).map(lambda s: NOW - timedelta(seconds=s)))),
+            skills=draw(skills),
+            live=draw(st.dictionaries(st.sampled_from([1, 2]), st.integers(0, 2), max_size=2)),
+        )
+        for agent_id in ids
+    ]
+    waiting = [
+        rules.WaitingContact(
+            contact_id=c,
+            queue_id=draw(st.integers(1, queue_count + 1)),  # sometimes an unknown queue
+            queued_at=NOW - timedelta(seconds=draw(st.integers(0, 300))),
+            priority=draw(st.integers(0, 1)),
+            customer_priority=draw(st.integers(0, 2)),
+        )
+        for c in range(1, draw(st.integers(0, 30)) + 1)
+    ]
+    return waiting, agents, queues
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(floors())
+def test_choose_decides_as_the_full_scan_does(floor):
+    waiting, agents, queues = floor
+    assert rules.choose(waiting, agents, NOW, queues) == full_scan(waiting, agents, NOW, queues)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(floors(), st.randoms())
+def test_choose_does_not_depend_on_the_order_of_its_inputs(floor, rng):
+    waiting, agents, queues = floor
+    shuffled_waiting, shuffled_agents = list(waiting), list(agents)
+    rng.shuffle(shuffled_waiting)
+    rng.shuffle(shuffled_agents)
+    assert rules.choose(shuffled_waiting, shuffled_agents, NOW, queues) == rules.choose(waiting, agents, NOW, queues)

@@ -1,0 +1,266 @@
+"""CTI load on PostgreSQL with two app-server processes (CT-1, CT-7), against pgbench in the same run.
+
+Workload: a 1,000-seat centre (one voice queue every agent may take), all agents signed in through
+the CTI API, then calls arriving as a Poisson stream so that the switch sends about 200 events a
+second (offered, answered, ended, agent away / ready, routing questions) for 2 minutes, spread over
+two uvicorn processes on loopback that share one PostgreSQL database and Redis (when ``REDIS_URL``
+is set; else pushes stay in each process and the driver polls). After-call work is closed through
+the services, as the agent console would.
+
+Measured: route-decision latency (the round trip of the ``offered`` event, whose answer carries the
+routing decision: p50 and p99, goal p99 < 100 ms), events lost (calls the switch sent that did not
+end as exactly one finished contact: goal 0), duplicates (a call id with two contacts, a contact
+answered or abandoned twice, an agent holding two contacts: goal 0), and claims per second (offers
+made, i.e. queued → offered conditional updates that won) against pgbench's single-row UPDATE
+transactions per second with two clients (one per app server) on the same PostgreSQL.
+
+value = p99 route-decision latency in ms; ratio = claims per second / pgbench update TPS.
+
+Environment: ``BENCH_CTI_SECONDS`` (default 120), ``BENCH_CTI_EVENTS_PER_SECOND`` (200),
+``BENCH_CTI_SEATS`` (1000), ``BENCH_PG_URL`` (server URL without database, default
+``postgres://postgres@127.0.0.1:5432``), ``REDIS_URL``. The run creates and drops its own databases
+``bz_bench_cti`` and ``bz_bench_cti_pgbench``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+NAME = "cti_load"
+DATABASE = "bz_bench_cti"
+PGBENCH_DATABASE = "bz_bench_cti_pgbench"
+EVENTS_PER_CALL = 3.4  # offered, answered, ended, plus routing questions and breaks now and then
+PGBENCH_CLIENTS = 2
+PGBENCH_SECONDS = 10
+
+
+def env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    return float(raw) if raw else default
+
+
+def admin_execute(server_url: str, *statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+def pgbench_update_tps(server_url: str) -> float:
+    """TPS of pgbench running a single-row UPDATE by primary key (random row), two clients."""
+    from urllib.parse import urlsplit
+
+    if shutil.which("pgbench") is None:
+        raise SystemExit("pgbench is not installed (apt-get install postgresql-client)")
+    parts = urlsplit(server_url)
+    args = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+    env = dict(os.environ)
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+    admin_execute(server_url, f"DROP DATABASE IF EXISTS {PGBENCH_DATABASE}", f"CREATE DATABASE {PGBENCH_DATABASE}")
+    try:
+        subprocess.run(
+            ["pgbench", *args, "-i", "-s", "1", "-q", PGBENCH_DATABASE], check=True, capture_output=True, env=env
+        )
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+            script.write("\\set aid random(1, 100000)\n")
+            script.write("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n")
+        completed = subprocess.run(
+            [
+                "pgbench",
+                *args,
+                "-n",
+                "-f",
+                script.name,
+                "-c",
+                str(PGBENCH_CLIENTS),
+                "-j",
+                str(PGBENCH_CLIENTS),
+                "-T",
+                str(PGBENCH_SECONDS),
+                PGBENCH_DATABASE,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        os.unlink(script.name)
+    finally:
+        admin_execute(server_url, f"DROP DATABASE IF EXISTS {PGBENCH_DATABASE}")
+    match = re.search(r"tps = ([0-9.]+)", completed.stdout)
+    if match is None:
+        raise SystemExit(f"cannot read pgbench's TPS:\n{completed.stdout}")
+    return float(match.group(1))
+
+
+def build_centre(seats: int):
+    """The centre, its queue, `seats` agents and a switch token (bulk inserts: set-up, not measured)."""
+    from banzu.contact import cti
+    from banzu.contact.models import Channel, Queue
+    from banzu.org.models import Employee
+    from bench._util import build_structure, generate_people, insert_people
+
+    org = build_structure(departments=4, teams_per_department=max(seats // 20 // 4, 1))
+    people = generate_people(seats, org, seed=20250314)
+    for person in people:
+        person.status = "regular"
+    insert_people(org, people)
+    Queue.objects.create(
+        centre=org.centre,
+        department=org.departments[0],
+        code="HOT",
+        name="热线",
+        channel=Channel.objects.get(code="voice"),
+    )
+    agents = list(
+        Employee.objects.filter(centre=org.centre, employee_no__startswith="E")
+        .order_by("employee_no")
+        .values_list("employee_no", flat=True)
+    )
+    _switch, token = cti.create_switch(centre=org.centre, code=f"bench{os.getpid()}", name="基准交换机")
+    return org.centre, agents, token
+
+
+def count_books(centre, sent: list[str]) -> dict[str, int]:
+    """Lost and duplicated calls, and offers made, read back from the database."""
+    from banzu.contact.models import Contact, ContactEvent, CtiCall
+
+    contacts = Contact.objects.filter(centre=centre)
+    by_call = Counter(CtiCall.objects.filter(contact__centre=centre).values_list("call_id", flat=True))
+    statuses = dict(contacts.values_list("external_id", "status"))
+    lost = sum(1 for call_id in sent if by_call.get(call_id, 0) == 0 or statuses.get(call_id) not in FINAL)
+    duplicates = sum(count - 1 for count in by_call.values() if count > 1)
+    duplicates += contacts.count() - len(set(contacts.values_list("external_id", flat=True)))
+    per_contact: dict[int, Counter] = defaultdict(Counter)
+    holding: dict[int, int] = defaultdict(int)
+    double_booked = 0
+    offers = 0
+    for contact_id, kind, agent_id in (
+        ContactEvent.objects.filter(contact__centre=centre).order_by("pk").values_list("contact_id", "kind", "agent_id")
+    ):
+        per_contact[contact_id][kind] += 1
+        if kind == "offered":
+            offers += 1
+            holding[agent_id] += 1
+            double_booked += holding[agent_id] > 1
+        elif kind in ("offer_expired", "closed") or (kind == "abandoned" and agent_id):
+            holding[agent_id] -= 1
+    duplicates += sum(1 for c in per_contact.values() if c["answered"] + c["abandoned"] > 1)
+    return {"lost": lost, "duplicates": duplicates + double_booked, "offers": offers}
+
+
+FINAL = {"ended", "abandoned"}
+
+
+def main() -> int:
+    seconds = env_number("BENCH_CTI_SECONDS", 120)
+    rate = env_number("BENCH_CTI_EVENTS_PER_SECOND", 200)
+    seats = int(env_number("BENCH_CTI_SEATS", 1000))
+    server_url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+    redis_url = os.environ.get("REDIS_URL", "")
+
+    admin_execute(server_url, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", f"CREATE DATABASE {DATABASE}")
+    os.environ["DATABASE_URL"] = f"{server_url}/{DATABASE}"
+    os.environ["BANZU_DB_CONN_MAX_AGE"] = "0"
+    try:
+        return run(seconds=seconds, rate=rate, seats=seats, server_url=server_url, redis_url=redis_url)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin_execute(server_url, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+def run(*, seconds: float, rate: float, seats: int, server_url: str, redis_url: str) -> int:
+    from bench._util import percentile, print_result, setup_django
+
+    setup_django(NAME)
+    from django.db import connection
+    from django.utils import timezone
+
+    from banzu.contact import services
+    from banzu.contact.tests.cti_traffic import Traffic, TrafficConfig
+    from banzu.contact.tests.servers import app_servers
+
+    centre, agents, token = build_centre(seats)
+    calls_per_second = rate / EVENTS_PER_CALL
+    # Talk long enough that the floor is busy but not swamped: offered load ≈ 70 % of the seats.
+    mean_talk = max(0.7 * len(agents) / calls_per_second - 2.0, 1.0)
+    config = TrafficConfig(
+        calls=int(calls_per_second * seconds),
+        arrivals_per_second=calls_per_second,
+        queue="HOT",
+        ring_seconds=(0.2, 1.5),
+        talk_seconds=(mean_talk * 0.5, mean_talk * 1.5),
+        patience_seconds=(20.0, 90.0),
+        acw_seconds=(0.5, 2.0),
+        break_probability=0.05,
+        break_seconds=(1.0, 5.0),
+        workers=32,
+        seed=20250314,
+        use_websocket=bool(redis_url),
+    )
+    env = {"BANZU_REDIS_PREFIX": f"bzb{os.getpid()}", "BANZU_DB_CONN_MAX_AGE": "0"}
+    log_dir = Path(tempfile.mkdtemp(prefix="banzu-bench-cti-"))
+
+    def finish_acw(contact_id: int) -> None:
+        services.finish_acw(contact_id=contact_id, now=timezone.now())
+
+    print(
+        f"{len(agents)} seats, {config.calls} calls at {calls_per_second:.1f}/s for {seconds:.0f} s, "
+        f"talk ~{mean_talk:.0f} s, redis={'yes' if redis_url else 'no'}",
+        flush=True,
+    )
+    database = os.environ["DATABASE_URL"]
+    with app_servers(2, database=database, redis=redis_url, extra_env=env, log_dir=log_dir) as running:
+        traffic = Traffic(
+            [server.base_url for server in running],
+            token,
+            agents,
+            config,
+            finish_acw=finish_acw,
+            on_thread_exit=lambda: connection.close(),
+        )
+        result = traffic.run(timeout=seconds + 180)
+    books = count_books(centre, [record.call_id for record in traffic.calls.values()])
+    shutil.rmtree(log_dir, ignore_errors=True)
+
+    latencies = [value * 1000 for value in result.route_latencies] or [float("nan")]
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    claims_per_second = books["offers"] / result.seconds
+    events_per_second = result.events / result.seconds
+    print(
+        f"events {result.events} in {result.seconds:.1f} s ({events_per_second:.0f}/s), offers {books['offers']}, "
+        f"route decision p50 {p50:.1f} ms p99 {p99:.1f} ms, conflicts {result.conflicts}, pushed {result.pushed}, "
+        f"errors {len(result.errors)}, open {len(traffic.open_calls())}",
+        flush=True,
+    )
+    tps = pgbench_update_tps(server_url)
+    print(f"pgbench single-row UPDATE, {PGBENCH_CLIENTS} clients: {tps:.0f} TPS", flush=True)
+    print_result(
+        name=NAME,
+        value=round(p99, 1),
+        unit="ms_p99_route_decision",
+        peer=f"pgbench_update_c{PGBENCH_CLIENTS}",
+        ratio=round(claims_per_second / tps, 4),
+        p50_ms=round(p50, 1),
+        events_per_s=round(events_per_second, 1),
+        claims_per_s=round(claims_per_second, 1),
+        peer_tps=round(tps, 1),
+        lost=books["lost"],
+        duplicates=books["duplicates"],
+    )
+    return 0 if not books["lost"] and not books["duplicates"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
