@@ -40,6 +40,12 @@ format: $(VENV)/.dev-installed
 bench: $(VENV)/.bench-installed
 	$(PY) -m bench
 
+# The API fuzzer with more examples per operation and role than the test suite's quick pass.
+FUZZ_EXAMPLES ?= 60
+fuzz: $(VENV)/.dev-installed
+	BANZU_TESTING=1 BANZU_FUZZ=1 BANZU_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -n 2 -p no:cacheprovider \
+		banzu/core/tests/test_fuzz_api.py
+
 audit: $(VENV)/.dev-installed
 	$(VENV)/bin/pip-audit --strict --disable-pip --require-hashes --progress-spinner off \
 		--vulnerability-service pypi -r requirements/base.txt

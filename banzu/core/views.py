@@ -10,11 +10,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
 from django.views.decorators.http import require_http_methods
 
 from banzu.core import scoping, services
@@ -32,6 +33,23 @@ class LoginView(auth_views.LoginView):
 
 def permission_denied(request, exception=None):
     return render(request, "403.html", status=403)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    """API clients get the one JSON error shape even for a URL no route matches (say, /api/v1/x/0.5/)."""
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"code": "server_error", "message": _("Server error. Please try again.")}, status=500)
+    return defaults.server_error(request)
 
 
 # Role → the page they start from (ux.md "Navigation by role"). Later apps point these at their

@@ -34,7 +34,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class ArticleListSerializer(serializers.ModelSerializer):
-    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
+    category_name = serializers.CharField(source="category.name", read_only=True, default=None, allow_null=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     version = serializers.IntegerField(source="current_version.number", read_only=True, default=None)
     version_id = serializers.IntegerField(source="current_version_id", read_only=True)
@@ -67,7 +67,7 @@ class ArticleListSerializer(serializers.ModelSerializer):
 class ArticleDetailSerializer(ArticleListSerializer):
     body = serializers.CharField(source="current_version.body", read_only=True, default="")
     owner_name = serializers.CharField(source="owner.name", read_only=True, default=None)
-    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
+    department_name = serializers.CharField(source="department.name", read_only=True, default=None, allow_null=True)
 
     class Meta(ArticleListSerializer.Meta):
         fields = [*ArticleListSerializer.Meta.fields, "body", "owner", "owner_name", "department_name", "created_at"]

@@ -31,7 +31,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
 class TeamSerializer(serializers.ModelSerializer):
     department_name = serializers.CharField(source="department.name", read_only=True)
-    leader_name = serializers.CharField(source="leader.name", read_only=True, default=None)
+    leader_name = serializers.CharField(source="leader.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Team
@@ -42,11 +42,11 @@ class EmployeeSerializer(serializers.ModelSerializer):
     """Roster row. Phone and email are masked for roles without `org.view_personal_data`."""
 
     department_name = serializers.CharField(source="department.name", read_only=True)
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None, allow_null=True)
     position_name = serializers.CharField(source="position.name", read_only=True)
-    star_title_name = serializers.CharField(source="star_title.name", read_only=True, default=None)
+    star_title_name = serializers.CharField(source="star_title.name", read_only=True, default=None, allow_null=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    mentor_no = serializers.CharField(source="mentor.employee_no", read_only=True, default=None)
+    mentor_no = serializers.CharField(source="mentor.employee_no", read_only=True, default=None, allow_null=True)
     roles = serializers.SerializerMethodField()
     skills = serializers.SerializerMethodField()
     phone = serializers.SerializerMethodField()

@@ -209,11 +209,13 @@ def unprotected_urls(urlconf: str, public: set[str] = PUBLIC_URL_NAMES) -> list[
 def _public_api_views() -> tuple[type, ...]:
     from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+    from banzu.contact.cti_api import SWITCH_VIEWS
     from banzu.core.api import HealthView, TokenView
 
     return (
         HealthView,
         TokenView,
+        *SWITCH_VIEWS,  # the CTI API: a switch token, not a person, with no roles to scope by
         SpectacularAPIView,
         SpectacularSwaggerView,
         SpectacularRedocView,
@@ -593,3 +595,70 @@ def test_the_lock_out_is_per_account(org):
         _log_in(client, "agent", "wrong-password")
     _log_in(client, "teammate", PASSWORD)
     assert _logged_in(client)
+
+
+# --- the OpenAPI schema documents the one error shape everywhere -----------------------------------------
+
+ERROR_STATUSES = ("400", "401", "403", "404")
+
+
+def operations_without_error_responses(document: dict) -> list[str]:
+    """Every operation of an OpenAPI document that leaves out one of the error answers all of them can give."""
+    problems = []
+    reference = {"$ref": "#/components/schemas/Error"}
+    for url, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in {"get", "put", "post", "patch", "delete"}:
+                continue
+            responses = operation.get("responses", {})
+            for status in ERROR_STATUSES:
+                schema = responses.get(status, {}).get("content", {}).get("application/json", {}).get("schema")
+                if schema != reference and reference not in (schema or {}).get("anyOf", []):
+                    problems.append(f"{method.upper()} {url}: {status} without the error shape")
+    return problems
+
+
+def _schema_document() -> dict:
+    import json
+
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(document, renderer_context={}))
+
+
+def test_every_api_operation_documents_the_error_shape():
+    document = _schema_document()
+    assert document["components"]["schemas"]["Error"]["required"] == ["code", "message"]
+    assert operations_without_error_responses(document) == []
+
+
+def test_the_error_response_checker_reports_an_operation_without_them():
+    document = {
+        "paths": {
+            "/api/v1/things/": {
+                "get": {"responses": {"200": {"description": ""}}},
+                "parameters": [],
+            }
+        }
+    }
+    assert operations_without_error_responses(document) == [
+        f"GET /api/v1/things/: {status} without the error shape" for status in ERROR_STATUSES
+    ]
+
+
+def test_the_schema_hook_documents_errors_on_an_endpoint_added_later():
+    from banzu.core.schema import document_errors
+
+    class Generator:
+        endpoints = [("/api/v1/things/", "", "POST", _ScopedViewSet.as_view({"post": "create"}))]
+
+    document = document_errors(
+        {"paths": {"/api/v1/things/": {"post": {"requestBody": {}, "responses": {"201": {"description": ""}}}}}},
+        Generator(),
+        None,
+        True,
+    )
+    assert operations_without_error_responses(document) == []
+    assert {"409", "415"} <= set(document["paths"]["/api/v1/things/"]["post"]["responses"])

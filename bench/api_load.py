@@ -1,0 +1,285 @@
+"""Concurrent load: logged-in users browsing the main pages and APIs of two app servers.
+
+A fresh PostgreSQL database (``bz_bench_api``, dropped and created anew) gets the demo centre
+(``manage.py demo``); two uvicorn processes serve ``banzu.asgi:application`` on loopback ports,
+as a cluster runs. Each simulated user has a session of its own (one per demo account, reused
+round-robin when there are fewer accounts than users) and a keep-alive connection to one of the
+servers, and requests the pages and APIs its role may see, one after the other, for ``--seconds``.
+
+Reported: p50 and p95 latency, requests per second, and errors (a status other than 2xx/3xx, or
+no answer). Then the same users request ``/healthz`` (no log-in, one ``SELECT 1``) for a quarter
+of the time: its rate is the ceiling of the framework and machine. RESULT value: p95 in ms (goal
+under 300 ms); peer: healthz; ratio = requests per second / healthz requests per second;
+errors=<n> (goal 0).
+
+Needs PostgreSQL (``BANZU_BENCH_PG``, default ``postgres://postgres@127.0.0.1:5432``); uses
+``REDIS_URL`` when set, so both servers share the cache and channel layer as in production.
+Options: ``--seconds`` (default 120), ``--users`` (default 200), ``--servers`` (default 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from bench._util import percentile, print_result
+
+NAME = "api_load"
+DATABASE = "bz_bench_api"
+GOAL_MS = 300.0
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# What people open all day: their start pages and the lists behind them.
+CANDIDATE_PATHS = [
+    "/org/",
+    "/org/my-team/",
+    "/org/roster/",
+    "/workorders/",
+    "/knowledge/",
+    "/api/v1/employees/?page_size=50",
+    "/api/v1/teams/",
+    "/api/v1/departments/",
+    "/api/v1/work-orders/",
+    "/api/v1/knowledge/articles/",
+    "/api/v1/calendar/?page_size=31",
+    "/api/v1/work-order-notifications/",
+]
+
+
+def _server_root() -> str:
+    return os.environ.get("BANZU_BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+
+
+def _fresh_database() -> str:
+    import psycopg
+
+    with psycopg.connect(f"{_server_root()}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    return f"{_server_root()}/{DATABASE}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _environment(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANZU_") and k != "DATABASE_URL"}
+    env.update(BANZU_TESTING="1", DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="banzu.settings")
+    return env
+
+
+@contextlib.contextmanager
+def app_servers(count: int, database_url: str) -> Iterator[list[int]]:
+    """`count` uvicorn processes on loopback ports; yields the ports."""
+    processes, logs, ports = [], [], []
+    try:
+        for _ in range(count):
+            port = _free_port()
+            with tempfile.NamedTemporaryFile("w+", prefix="banzu-bench-", suffix=".log", delete=False) as log:
+                logs.append(Path(log.name))
+                processes.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "uvicorn",
+                            "banzu.asgi:application",
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            str(port),
+                            "--no-access-log",
+                        ],
+                        cwd=BASE_DIR,
+                        env=_environment(database_url),
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+            ports.append(port)
+        for port, process, log_path in zip(ports, processes, logs, strict=True):
+            deadline = time.monotonic() + 120
+            while _get(port, "/healthz", {})[0] != 200:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"app server on port {port} did not start:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield ports
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log_path in logs:
+            log_path.unlink(missing_ok=True)
+
+
+def _get(port: int, path: str, headers: dict[str, str], connection=None) -> tuple[int, float]:
+    """(status, milliseconds); status 0 when there was no answer."""
+    own = connection is None
+    connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    started = time.perf_counter()
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        status = response.status
+    except (OSError, http.client.HTTPException):
+        connection.close()
+        status = 0
+    elapsed = (time.perf_counter() - started) * 1000
+    if own:
+        connection.close()
+    return status, elapsed
+
+
+def _sessions(users: int) -> list[str]:
+    """Session cookies of `users` demo accounts (round-robin when the demo has fewer)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    accounts = list(get_user_model().objects.filter(is_active=True, employee__isnull=False).order_by("pk")[:users])
+    if not accounts:
+        raise SystemExit("the demo centre has no accounts")
+    cookies = []
+    for user in accounts:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {settings.LANGUAGE_COOKIE_NAME}=zh-hans")
+    return [cookies[n % len(cookies)] for n in range(users)]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.requests = 0
+
+    def add(self, status: int, elapsed: float) -> None:
+        with self.lock:
+            self.requests += 1
+            if 200 <= status < 400:
+                self.latencies.append(elapsed)
+            else:
+                self.errors += 1
+
+
+def _browse(port: int, cookie: str, paths: list[str], until: float, recorder: Recorder) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Cookie": cookie, "Accept": "text/html,application/json"}
+    n = 0
+    while time.monotonic() < until:
+        recorder.add(*_get(port, paths[n % len(paths)], headers, connection))
+        n += 1
+    connection.close()
+
+
+def _allowed_paths(port: int, cookie: str) -> list[str]:
+    """The candidate paths this account's role gets a page or a list from (warms the server up too)."""
+    headers = {"Cookie": cookie, "Accept": "text/html,application/json"}
+    return [path for path in CANDIDATE_PATHS if _get(port, path, headers)[0] == 200]
+
+
+def _run(ports: list[int], cookies: list[str], paths: list[list[str]], seconds: float) -> tuple[Recorder, float]:
+    recorder = Recorder()
+    start = threading.Barrier(len(cookies) + 1)
+    until_box: list[float] = []
+
+    def user(index: int) -> None:
+        start.wait()
+        _browse(ports[index % len(ports)], cookies[index], paths[index], until_box[0], recorder)
+
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(len(cookies))]
+    for thread in threads:
+        thread.start()
+    until_box.append(time.monotonic() + seconds)
+    began = time.monotonic()
+    start.wait()
+    for thread in threads:
+        thread.join(seconds + 60)
+    return recorder, time.monotonic() - began
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.api_load")
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--servers", type=int, default=2)
+    options = parser.parse_args(argv)
+
+    database_url = _fresh_database()
+    os.environ["DATABASE_URL"] = database_url
+    from bench._util import setup_django
+
+    setup_django(NAME)
+    from django.core.management import call_command
+
+    call_command("demo", verbosity=0)
+    cookies = _sessions(options.users)
+    from django.db import connections
+
+    connections.close_all()
+    threading.stack_size(512 * 1024)  # 200 client threads stay small
+
+    with app_servers(options.servers, database_url) as ports:
+        allowed_by_cookie: dict[str, list[str]] = {}
+        paths = []
+        for index, cookie in enumerate(cookies):
+            if cookie not in allowed_by_cookie:
+                allowed_by_cookie[cookie] = _allowed_paths(ports[index % len(ports)], cookie)
+            paths.append(allowed_by_cookie[cookie] or ["/healthz"])
+        load, load_elapsed = _run(ports, cookies, paths, options.seconds)
+        health_paths = [["/healthz"]] * len(cookies)
+        health, health_elapsed = _run(ports, [""] * len(cookies), health_paths, max(5.0, options.seconds / 4))
+
+    if not load.latencies:
+        raise SystemExit(f"no request succeeded ({load.errors} errors)")
+    rps = load.requests / load_elapsed
+    health_rps = health.requests / health_elapsed
+    p50 = percentile(load.latencies, 50)
+    p95 = percentile(load.latencies, 95)
+    print(
+        f"{options.users} users, {options.servers} servers, {options.seconds:g} s: {load.requests} requests, "
+        f"{rps:.1f}/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, {load.errors} errors; "
+        f"/healthz {health_rps:.1f}/s ({health.errors} errors); goal p95 < {GOAL_MS:g} ms"
+    )
+    print_result(
+        name=NAME,
+        value=round(p95, 1),
+        unit="ms",
+        peer="healthz",
+        ratio=round(rps / health_rps, 3) if health_rps else 0.0,
+        errors=load.errors,
+        p50_ms=round(p50, 1),
+        rps=round(rps, 1),
+        healthz_rps=round(health_rps, 1),
+        goal_ms=GOAL_MS,
+        users=options.users,
+        servers=options.servers,
+        seconds=options.seconds,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
