@@ -40,7 +40,7 @@ class WorkOrderListSerializer(serializers.ModelSerializer):
     caller_number = serializers.SerializerMethodField()
     customer_name = serializers.SerializerMethodField()
     owner_name = serializers.CharField(source="owner.name", read_only=True)
-    handler_name = serializers.CharField(source="handler.name", read_only=True, default=None)
+    handler_name = serializers.CharField(source="handler.name", read_only=True, default=None, allow_null=True)
     responsible_unit_name = serializers.CharField(source="responsible_unit.name", read_only=True, default=None)
     remaining_seconds = serializers.SerializerMethodField()
 
@@ -93,8 +93,8 @@ class WorkOrderListSerializer(serializers.ModelSerializer):
 class StepSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     actor_name = serializers.CharField(source="actor.name", read_only=True, default=None)
-    from_handler_name = serializers.CharField(source="from_handler.name", read_only=True, default=None)
-    to_handler_name = serializers.CharField(source="to_handler.name", read_only=True, default=None)
+    from_handler_name = serializers.CharField(source="from_handler.name", read_only=True, default=None, allow_null=True)
+    to_handler_name = serializers.CharField(source="to_handler.name", read_only=True, default=None, allow_null=True)
     from_unit_name = serializers.CharField(source="from_unit.name", read_only=True, default=None)
     to_unit_name = serializers.CharField(source="to_unit.name", read_only=True, default=None)
 
@@ -130,6 +130,7 @@ class WorkOrderDetailSerializer(WorkOrderListSerializer):
             *WorkOrderListSerializer.Meta.fields,
             "location",
             "summary",
+            "contact",
             "contact_ref",
             "contact_ended_at",
             "completed_at",
@@ -137,6 +138,7 @@ class WorkOrderDetailSerializer(WorkOrderListSerializer):
             "answer",
             "answer_basis_kind",
             "answer_basis",
+            "answer_article_version",
             "callback_due_at",
             "handler_due_at",
             "custom_values",
@@ -176,6 +178,13 @@ class WorkOrderCreateInput(CentreScopedInput):
     summary = serializers.CharField(label=_("Event summary"), allow_blank=True)
     caller_number = serializers.CharField(label=_("Caller number"), required=False, allow_blank=True, default="")
     customer_name = serializers.CharField(label=_("Customer name"), required=False, allow_blank=True, default="")
+    contact_id = serializers.IntegerField(
+        label=_("Contact"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The contact this work order records (WO-1); fills caller, customer and end time."),
+    )
     contact_ref = serializers.CharField(label=_("Contact reference"), required=False, allow_blank=True, default="")
     contact_ended_at = serializers.DateTimeField(label=_("Contact end time"), required=False, allow_null=True)
     urgent = serializers.BooleanField(label=_("Urgent"), required=False, default=False)
@@ -190,6 +199,9 @@ class WorkOrderCreateInput(CentreScopedInput):
         label=_("Basis of the answer"), choices=AnswerBasis.choices, required=False, allow_blank=True, default=""
     )
     answer_basis = serializers.CharField(label=_("Cited basis"), required=False, allow_blank=True, default="")
+    answer_article_version_id = serializers.IntegerField(
+        label=_("Cited article version"), required=False, allow_null=True, default=None
+    )
     responsible_unit = serializers.PrimaryKeyRelatedField(
         label=_("Responsible unit"), queryset=Department.objects.all(), required=False, allow_null=True, default=None
     )
@@ -211,6 +223,7 @@ class WorkOrderUpdateInput(CentreScopedInput):
         label=_("Basis of the answer"), choices=AnswerBasis.choices, required=False, allow_blank=True
     )
     answer_basis = serializers.CharField(label=_("Cited basis"), required=False, allow_blank=True)
+    answer_article_version = serializers.IntegerField(label=_("Cited article version"), required=False, allow_null=True)
     responsible_unit = serializers.PrimaryKeyRelatedField(
         label=_("Responsible unit"), queryset=Department.objects.all(), required=False, allow_null=True
     )

@@ -81,6 +81,7 @@ class WorkOrderForm(StyledForm):
     transfer_to_shift_lead = forms.BooleanField(label=_("Transfer to the shift lead on duty"), required=False)
     caller_number = forms.CharField(label=_("Caller number"), max_length=30, required=False)
     customer_name = forms.CharField(label=_("Customer name"), max_length=50, required=False)
+    contact = forms.IntegerField(widget=forms.HiddenInput, required=False)
     contact_ref = forms.CharField(label=_("Contact reference"), max_length=64, required=False)
     contact_ended_at = forms.DateTimeField(
         label=_("Contact end time"), required=False, widget=DATETIME_INPUT, input_formats=["%Y-%m-%dT%H:%M"]
@@ -95,6 +96,12 @@ class WorkOrderForm(StyledForm):
         label=_("Basis of the answer"), choices=[("", _("Please select")), *AnswerBasis.choices], required=False
     )
     answer_basis = forms.CharField(label=_("Cited basis"), max_length=200, required=False)
+    answer_article_version = forms.IntegerField(
+        label=_("Cited article version"),
+        required=False,
+        min_value=1,
+        help_text=_("The version ID shown on the knowledge article's page; the cited basis then names it."),
+    )
     answer = forms.CharField(label=_("Answer"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, centre_id: int | None, definitions: list[CustomFieldDefinition], **kwargs: Any):
@@ -128,6 +135,7 @@ class WorkOrderForm(StyledForm):
             "answer": data["answer"],
             "answer_basis_kind": data["answer_basis_kind"],
             "answer_basis": data["answer_basis"],
+            "answer_article_version": data["answer_article_version"],
             "custom_values": self.custom_values(),
         }
 
@@ -137,7 +145,8 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
     for field, errors in exc.error_dict.items():
         name = CUSTOM_PREFIX + field.split(".", 1)[1] if field.startswith("custom_values.") else field
         for error in errors:
-            form.add_error(name if name in form.fields else None, error)
+            shown = name in form.fields and not form.fields[name].widget.is_hidden
+            form.add_error(name if shown else None, error)
 
 
 class HandOverForm(StyledForm):

@@ -40,7 +40,7 @@ class ConsultationMode(models.TextChoices):
 
 
 class AnswerBasis(models.TextChoices):
-    """WO-5: what a direct answer cites. Knowledge-base articles get a link to their version later."""
+    """WO-5: what a direct answer cites. A knowledge-base article is cited by its version (KB-1)."""
 
     KNOWLEDGE_ARTICLE = "knowledge_article", _("Knowledge base article")
     LAW = "law", _("Law or regulation")
@@ -67,7 +67,16 @@ class WorkOrder(models.Model):
 
     caller_number = models.CharField(_("caller number"), max_length=30, blank=True)
     customer_name = models.CharField(_("customer name"), max_length=50, blank=True)
-    # The contact (call or chat) this order records; a plain reference until contact routing exists.
+    # The contact (call or chat) this order records (WO-1). `contact_ref` keeps a reference from
+    # another system (or the switch's call id) when the contact is not a Banzu record.
+    contact = models.ForeignKey(
+        "contact.Contact",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="work_orders",
+        verbose_name=_("contact"),
+    )
     contact_ref = models.CharField(_("contact reference"), max_length=64, blank=True)
 
     owner = models.ForeignKey(
@@ -112,9 +121,22 @@ class WorkOrder(models.Model):
         _("basis of the answer"), max_length=20, choices=AnswerBasis.choices, blank=True
     )
     answer_basis = models.CharField(_("cited basis"), max_length=200, blank=True)
+    # KB-1, WO-5: the exact article version the answer cites; versions are immutable.
+    answer_article_version = models.ForeignKey(
+        "knowledge.ArticleVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cited article version"),
+    )
     callback_due_at = models.DateTimeField(_("callback due time"), null=True, blank=True)
 
     next_due_at = models.DateTimeField(_("next due time"), null=True, blank=True)
+    # The overdue sweep (services.escalate_overdue): the deadline it last escalated, and when. A
+    # deadline is escalated once; a new deadline (another hand-over) is escalated again.
+    escalated_due_at = models.DateTimeField(_("escalated deadline"), null=True, blank=True, editable=False)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True, editable=False)
     custom_values = models.JSONField(_("custom fields"), default=dict, blank=True)
 
     outcome = models.TextField(_("outcome"), blank=True)
@@ -326,6 +348,7 @@ class Notification(models.Model):
         URGENT_WORK_ORDER = "urgent_work_order", _("Urgent work order")
         WORK_ORDER_ASSIGNED = "work_order_assigned", _("Work order assigned to you")
         STAFF_DATA_REQUEST = "staff_data_request", _("Request for staff data")
+        WORK_ORDER_OVERDUE = "work_order_overdue", _("Work order overdue")
 
     recipient = models.ForeignKey(
         "org.Employee", on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")

@@ -30,3 +30,8 @@ def caller(order: WorkOrder, full: bool) -> tuple[str, str]:
     if full:
         return order.caller_number, order.customer_name
     return mask_phone(order.caller_number), mask_name(order.customer_name)
+
+
+def contact_caller(contact: Any, full: bool) -> str:
+    """A contact's caller number as a reader may see it (WO-1 exception list)."""
+    return contact.caller_number if full else mask_phone(contact.caller_number)

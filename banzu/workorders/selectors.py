@@ -9,7 +9,7 @@ number, number, customer name or one custom field.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from banzu.core import scoping
 from banzu.core.calendar import centre_zone
 from banzu.core.errors import OutOfScope
+from banzu.core.policies import policy
 from banzu.core.scoping import Scope
 from banzu.org.models import Department, Employee
 from banzu.workorders import rules
@@ -53,10 +54,9 @@ def work_orders_visible_to(user: Any, *, action: str = "workorders.view") -> Que
 
 def work_order_for(user: Any, pk: Any, *, action: str = "workorders.view") -> WorkOrder:
     """One work order the user may `action`, else OutOfScope (answered as 404, like a missing one)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise OutOfScope() from None
+    pk = _int(pk)
+    if pk is None:
+        raise OutOfScope()
     found = work_orders_visible_to(user, action=action).filter(pk=pk).first()
     if found is None:
         raise OutOfScope()
@@ -154,11 +154,15 @@ def search(queryset: QuerySet[WorkOrder], *, field: str, value: str) -> QuerySet
     return queryset.none()
 
 
+MAX_ID = 2**63 - 1  # a larger number is no row's id (and SQLite cannot even bind it)
+
+
 def _int(raw: Any) -> int | None:
     try:
-        return int(raw)
+        value = int(raw)
     except (TypeError, ValueError):
         return None
+    return value if -MAX_ID <= value <= MAX_ID else None
 
 
 def _day(raw: str | None) -> date | None:
@@ -336,4 +340,31 @@ def handlers_of_centre(centre_id: int | None) -> QuerySet[Employee]:
         .exclude(status=Employee.Status.LEFT)
         .select_related("department")
         .order_by("employee_no")
+    )
+
+
+# --- contacts without a work order (WO-1) ------------------------------------------------------------
+
+
+def contacts_without_work_order(user: Any, *, now: datetime) -> QuerySet:
+    """WO-1: answered contacts of the user's scope whose completion time passed with no work order.
+
+    The completion time is the one a work order would have had (WO-4, D8), so a contact shows up
+    here exactly when its work order would have been late.
+    """
+    from banzu.contact import selectors as contact_selectors
+
+    actor = scoping.actor_for(user)
+    if actor.centre_id is None:
+        return contact_selectors.contacts_visible_to(user).none()
+    minutes = policy("workorders.completion_minutes", actor.centre_id)
+    return (
+        contact_selectors.contacts_visible_to(user)
+        .filter(
+            centre_id=actor.centre_id,
+            answered_at__isnull=False,
+            ended_at__lte=now - timedelta(minutes=minutes),
+            work_orders__isnull=True,
+        )
+        .order_by("-ended_at", "-pk")
     )

@@ -15,16 +15,18 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from banzu.contact.models import Contact
 from banzu.core import scoping
 from banzu.core.calendar import centre_zone
 from banzu.core.errors import Conflict, NotAllowed, OutOfScope, invalid
 from banzu.core.policies import policy
 from banzu.core.roles import Role
+from banzu.knowledge.models import ArticleVersion
 from banzu.org.models import Department, Employee
 from banzu.workorders import rules, selectors
 from banzu.workorders.models import (
@@ -151,6 +153,43 @@ def _unit_of_centre(unit: Department | None, centre_id: int, field: str) -> Depa
     if unit is not None and unit.centre_id != centre_id:
         raise invalid(field, _("Choose a department of your centre."), code="other_centre")
     return unit
+
+
+def _recorded_contact(user: Any, contact_id: Any, centre_id: int) -> Contact:
+    """WO-1: the contact the order records, one the user may see, of the centre, already ended."""
+    from banzu.contact import selectors as contact_selectors
+
+    contact = contact_selectors.contacts_visible_to(user).filter(pk=_int_or_none(contact_id)).first()
+    if contact is None or contact.centre_id != centre_id:
+        raise invalid("contact", _("There is no such contact among those you may see."), code="unknown_contact")
+    if contact.ended_at is None:
+        raise invalid("contact", _("The contact has not ended yet; record it when it ends."), code="contact_live")
+    return contact
+
+
+def _cited_version(user: Any, version_id: Any) -> ArticleVersion:
+    """KB-1: a version of a knowledge article the user may read; versions never change once saved."""
+    from banzu.knowledge import selectors as knowledge_selectors
+
+    try:
+        return knowledge_selectors.version_readable_by(user, _int_or_none(version_id))
+    except OutOfScope:
+        raise invalid(
+            "answer_article_version",
+            _("There is no such knowledge article version among those you may read."),
+            code="unknown_version",
+        ) from None
+
+
+def _citation(version: ArticleVersion) -> str:
+    return _stored_text(_("%(title)s (version %(number)s)") % {"title": version.title, "number": version.number})
+
+
+def _int_or_none(raw: Any) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
 
 
 def _step(
@@ -322,9 +361,15 @@ def create_work_order(
     custom_values: Mapping[str, Any] | None = None,
     transfer_to_shift_lead: bool | None = None,
     borderline_with: str | None = None,
+    contact_id: int | None = None,
+    answer_article_version_id: int | None = None,
 ) -> WorkOrder:
     """Record a work order for a contact (WO-1 … WO-7).
 
+    `contact_id`: the Banzu contact it records; its end time, caller number, customer name and
+    switch call id fill what the caller leaves empty.
+    `answer_article_version_id`: the knowledge article version the answer cites (KB-1, WO-5); it
+    makes the basis a knowledge-base article and names it when the basis is left empty.
     `contact_ended_at` defaults to `now`; the completion clock (WO-4, D8) runs from it.
     `borderline_with`: the other category the agent thinks the case sits between (WO-2).
     `transfer_to_shift_lead`: None means the category's default (complaints and help requests, WO-6).
@@ -345,6 +390,24 @@ def create_work_order(
                 code="borderline",
                 params={"category": Category(settled).label},
             )
+    contact = None
+    if contact_id not in (None, ""):
+        contact = _recorded_contact(user, contact_id, centre.pk)
+        contact_ended_at = contact_ended_at or contact.ended_at
+        caller_number = caller_number or contact.caller_number
+        customer_name = customer_name or (contact.customer.name if contact.customer_id else "")
+        contact_ref = contact_ref or contact.external_id or str(contact.pk)
+    cited = None
+    if answer_article_version_id not in (None, ""):
+        cited = _cited_version(user, answer_article_version_id)
+        answer_basis_kind = answer_basis_kind or AnswerBasis.KNOWLEDGE_ARTICLE
+        if answer_basis_kind != AnswerBasis.KNOWLEDGE_ARTICLE:
+            raise invalid(
+                "answer_basis_kind",
+                _("An answer that cites a knowledge article version is based on a knowledge base article."),
+                code="citation_kind",
+            )
+        answer_basis = answer_basis or _citation(cited)
     contact_ended_at = contact_ended_at or now
     if contact_ended_at > now:
         raise invalid("contact_ended_at", _("The contact end time cannot be later than now."), code="in_future")
@@ -401,6 +464,8 @@ def create_work_order(
         completion_overdue=rules.is_overdue(due, now),
         callback_due_at=callback_due,
         custom_values=typed,
+        contact=contact,
+        answer_article_version=cited,
         created_at=now,
         updated_at=now,
         **values,
@@ -457,6 +522,7 @@ EDITABLE = (
     "answer_basis_kind",
     "answer_basis",
     "custom_values",
+    "answer_article_version",
 )
 
 
@@ -487,10 +553,17 @@ def update_work_order(*, user: Any, work_order_id: int, changes: Mapping[str, An
         "answer_basis_kind": merged["answer_basis_kind"] or "",
         "answer_basis": rules.squeeze(merged["answer_basis"]),
     }
+    cited = merged["answer_article_version"]
+    if "answer_article_version" in changes and changes["answer_article_version"] is not None:
+        cited = _cited_version(user, getattr(cited, "pk", cited))
+    if values["answer_basis_kind"] != AnswerBasis.KNOWLEDGE_ARTICLE:
+        cited = None  # the basis is no longer an article: nothing is cited
+    elif cited is not None and not values["answer_basis"]:
+        values["answer_basis"] = _citation(cited)
     typed, definitions = _validate_content(
         centre_id=work_order.centre_id, category=category, values=values, custom_values=merged["custom_values"] or {}
     )
-    after = {**values, "category": category, "custom_values": typed}
+    after = {**values, "category": category, "custom_values": typed, "answer_article_version": cited}
     changed = [name for name in EDITABLE if after[name] != current[name]]
     if not changed:
         return work_order
@@ -838,3 +911,62 @@ def record_duty(*, user: Any, shift_lead: Employee, starts_at: datetime, ends_at
     duty = DutyAssignment(centre=centre, shift_lead=shift_lead, starts_at=starts_at, ends_at=ends_at)
     _recorded_by(duty, user).save()
     return duty
+
+
+# --- overdue sweep (WO-5, WO-8; DESIGN principle 5) ------------------------------------------------
+
+
+def _overdue_notice(work_order: WorkOrder) -> Any:
+    return _("Work order %(number)s is overdue: %(title)s") % {"number": work_order.number, "title": work_order.title}
+
+
+def _overdue_recipient_id(work_order: WorkOrder) -> int:
+    """Whoever must act now: the handler, else the head of the responsible unit, else the creator."""
+    if work_order.handler_id:
+        return work_order.handler_id
+    return selectors.active_head_id(work_order.responsible_unit) or work_order.owner_id
+
+
+def _not_yet_escalated(due: Any) -> Q:
+    return Q(escalated_due_at__isnull=True) | ~Q(escalated_due_at=due)
+
+
+def escalate_overdue(*, now: datetime, batch_size: int) -> list[int]:
+    """Escalate up to `batch_size` open work orders whose running deadline (``next_due_at``: the
+    hand-over or the delayed-answer callback) has passed; returns their ids.
+
+    Each deadline is escalated exactly once, however often and on however many workers this
+    runs: a row is claimed by a conditional update that only succeeds while its current deadline
+    is not yet marked escalated, and the claim and the notice commit in one transaction, so a
+    worker stopped mid-batch leaves each row either escalated with its notice or untouched.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive")
+    done = []
+    with transaction.atomic():
+        candidates = list(
+            WorkOrder.objects.filter(next_due_at__lt=now)
+            .exclude(status=Status.CLOSED)
+            .filter(_not_yet_escalated(F("next_due_at")))
+            .select_related("responsible_unit")
+            .order_by("next_due_at", "pk")[:batch_size]
+        )
+        for work_order in candidates:
+            due = work_order.next_due_at
+            claimed = (
+                WorkOrder.objects.filter(pk=work_order.pk, next_due_at=due)
+                .exclude(status=Status.CLOSED)
+                .filter(_not_yet_escalated(due))
+                .update(escalated_due_at=due, escalated_at=now)
+            )
+            if not claimed:
+                continue  # another worker escalated it, or it changed since it was read
+            _notify(
+                recipient_id=_overdue_recipient_id(work_order),
+                kind=Notification.Kind.WORK_ORDER_OVERDUE,
+                work_order=work_order,
+                text=_overdue_notice(work_order),
+                at=now,
+            )
+            done.append(work_order.pk)
+    return done

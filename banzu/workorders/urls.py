@@ -6,6 +6,7 @@ app_name = "workorders"
 urlpatterns = [
     path("", views.work_order_list, name="list"),
     path("export/", views.work_order_export, name="export"),
+    path("contacts-without-work-order/", views.contact_exceptions, name="contact_exceptions"),
     path("new/", views.work_order_create, name="create"),
     path("new/category-fields/", views.category_fields, name="category_fields"),
     path("new/preview/", views.form_preview, name="preview"),

@@ -125,6 +125,28 @@ def work_order_export(request):
     return export.xlsx_response(request.user, request.GET, now=timezone.now())
 
 
+# --- contacts without a work order (WO-1) --------------------------------------------------------------
+
+
+@require_GET
+def contact_exceptions(request):
+    """Answered contacts whose work order is missing after the completion time: record them now."""
+    scoping.ensure_can(request.user, "workorders.view")
+    now = timezone.now()
+    page = Paginator(selectors.contacts_without_work_order(request.user, now=now), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    personal = scoping.can(request.user, "contact.view_customer_data")
+    centre_id = scoping.actor_for(request.user).centre_id
+    context = {
+        "page": page,
+        "rows": [(contact, presentation.contact_caller(contact, personal)) for contact in page],
+        "can_create": scoping.can(request.user, "workorders.create"),
+        "minutes": policy("workorders.completion_minutes", centre_id) if centre_id else None,
+    }
+    return render(request, "workorders/contact_exceptions.html", context)
+
+
 # --- the form (create and edit) ----------------------------------------------------------------------
 
 
@@ -177,6 +199,7 @@ def work_order_create(request):
     category = source.get("category", "")
     definitions = _definitions(actor.centre_id, category)
     initial = {name: request.GET.get(name, "") for name in PREFILL}  # WO-11: filled from the screen pop
+    initial["contact"] = request.GET.get("contact", "")  # WO-1: recorded from the exception list
     initial.update(
         {
             "category": category,
@@ -194,6 +217,7 @@ def work_order_create(request):
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
+            values = form.service_values()
             try:
                 order = services.create_work_order(
                     user=request.user,
@@ -202,7 +226,9 @@ def work_order_create(request):
                     transfer_to_shift_lead=data["transfer_to_shift_lead"],
                     borderline_with=data["borderline_with"] or None,
                     contact_ended_at=data["contact_ended_at"],
-                    **form.service_values(),
+                    contact_id=data["contact"],
+                    answer_article_version_id=values.pop("answer_article_version"),
+                    **values,
                 )
                 messages.success(request, _("Work order %(number)s saved.") % {"number": order.number})
                 return _done(request, reverse("workorders:detail", args=[order.pk]))
@@ -238,6 +264,7 @@ def work_order_edit(request, pk: int):
             "answer_basis",
         )
     }
+    initial["answer_article_version"] = order.answer_article_version_id
     for definition in definitions:
         value = order.custom_values.get(definition.key)
         if isinstance(value, bool):

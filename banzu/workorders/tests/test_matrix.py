@@ -101,6 +101,7 @@ MATRIX = [
     # --- pages -------------------------------------------------------------------------------------------------
     (Call("page", "get", "/workorders/"), everyone(200)),
     (Call("page", "get", "/workorders/export/"), granted(EXPORTERS, 200)),
+    (Call("page", "get", "/workorders/contacts-without-work-order/"), everyone(200)),
     (Call("page", "get", "/workorders/new/"), granted(HANDLERS, 200)),
     (Call("page", "post", "/workorders/new/", {}), granted(HANDLERS, 422)),
     (Call("page", "get", "/workorders/new/category-fields/?category=complaint"), granted(HANDLERS, 200)),
