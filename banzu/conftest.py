@@ -187,6 +187,8 @@ def page(live_server, transactional_db, monkeypatch):
         context = browser.new_context(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
         page = context.new_page()
         page.set_default_timeout(15000)
+        # pytest-django's live server speaks HTTP only; the notice socket is answered here, silent.
+        page.route_web_socket("**/ws/notifications/", lambda socket: None)
         yield page
         context.close()
         browser.close()

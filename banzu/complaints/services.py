@@ -7,7 +7,6 @@ writes the step and the history, and notifies. Every workflow step locks the com
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -32,7 +31,7 @@ from banzu.complaints.models import (
     Source,
     Status,
 )
-from banzu.core import scoping
+from banzu.core import push, scoping
 from banzu.core.calendar import add_working_days, centre_zone
 from banzu.core.errors import Conflict, NotAllowed, invalid
 from banzu.core.policies import policy
@@ -41,8 +40,6 @@ from banzu.workorders import rules as workorder_rules
 from banzu.workorders import services as workorder_services
 from banzu.workorders.models import Category, Notification
 from banzu.workorders.models import Status as WorkOrderStatus
-
-logger = logging.getLogger(__name__)
 
 TEXT_MAX_LENGTH = 4000
 
@@ -148,28 +145,12 @@ def _step(complaint: Complaint, user: Any, actor: Employee | None, kind: str, at
 
 def push_group(employee_id: int) -> str:
     """The channel-layer group of one employee's browser tabs."""
-    return f"employee-{employee_id}"
+    return push.employee_group(employee_id)
 
 
 def _push(employee_ids: Iterable[int], payload: dict[str, Any]) -> None:
     """Fan out to the employees' open pages once the write has committed; never fails the write."""
-    ids = list(employee_ids)
-
-    def send() -> None:
-        try:
-            from asgiref.sync import async_to_sync
-            from channels.layers import get_channel_layer
-
-            layer = get_channel_layer()
-            if layer is None:
-                return
-            for employee_id in ids:
-                async_to_sync(layer.group_send)(push_group(employee_id), {"type": "notify", **payload})
-        except Exception:
-            # The notice row is committed and shows in the app; a push that fails only costs immediacy.
-            logger.exception("Pushing a complaint notice failed")
-
-    transaction.on_commit(send)
+    push.push_to_employees(employee_ids, payload)
 
 
 def _notify(complaint: Complaint, recipient_ids: Iterable[int], text: Any, *, urgent: bool, at: datetime) -> None:

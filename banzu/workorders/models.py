@@ -349,6 +349,8 @@ class Notification(models.Model):
         WORK_ORDER_ASSIGNED = "work_order_assigned", _("Work order assigned to you")
         STAFF_DATA_REQUEST = "staff_data_request", _("Request for staff data")
         WORK_ORDER_OVERDUE = "work_order_overdue", _("Work order overdue")
+        # Notices of other contexts kept in the same list (callbacks.services.NOTICE_KIND).
+        CALLBACK = "callback", _("Callback")
 
     recipient = models.ForeignKey(
         "org.Employee", on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")

@@ -78,6 +78,67 @@
     showErrorToast(0);
   });
 
+  /**
+   * Notices pushed to this employee (core.consumers.NotificationConsumer): shown as toasts that
+   * stay until dismissed. The notice rows are the record; a lost connection only loses
+   * immediacy, so the socket reconnects with a growing pause.
+   */
+  function showNotice(notice) {
+    var template = document.getElementById("notice-toast-template");
+    var container = document.getElementById("toast-container");
+    if (!template || !container) return;
+    var toast = template.content.firstElementChild.cloneNode(true);
+    toast.querySelector("[data-toast-body]").textContent = notice.text || "";
+    var link = toast.querySelector("[data-toast-link]");
+    if (notice.link && notice.link.charAt(0) === "/") {
+      link.setAttribute("href", notice.link);
+    } else {
+      link.remove();
+    }
+    if (notice.urgent) toast.classList.add("border-danger");
+    while (container.children.length >= MAX_TOASTS) {
+      container.removeChild(container.firstElementChild);
+    }
+    container.appendChild(toast);
+    toast.addEventListener("hidden.bs.toast", function () {
+      toast.remove();
+    });
+    var Toast = window.tabler && window.tabler.Toast;
+    if (Toast) {
+      Toast.getOrCreateInstance(toast, { autohide: false }).show();
+    } else {
+      toast.classList.add("show");
+    }
+  }
+
+  function listenForNotices() {
+    var path = document.body && document.body.getAttribute("data-push-path");
+    if (!path || !window.WebSocket) return;
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var pause = 1000;
+    function connect() {
+      var socket = new WebSocket(scheme + window.location.host + path);
+      socket.addEventListener("open", function () {
+        pause = 1000;
+      });
+      socket.addEventListener("message", function (event) {
+        try {
+          showNotice(JSON.parse(event.data));
+        } catch (error) {
+          // A malformed message is dropped; the notice is still in the list.
+        }
+      });
+      socket.addEventListener("close", function (event) {
+        if (event.code === 4401 || event.code === 4403) return; // logged out or not an employee
+        window.setTimeout(connect, pause);
+        pause = Math.min(pause * 2, 60000);
+      });
+    }
+    connect();
+  }
+
+  document.addEventListener("DOMContentLoaded", listenForNotices);
+
   // After a 422 swap, move keyboard focus to the first field with an error so that keyboard
   // and screen-reader users land on what needs fixing.
   document.addEventListener("htmx:afterSwap", function (event) {

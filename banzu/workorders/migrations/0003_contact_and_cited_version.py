@@ -1,4 +1,5 @@
-"""WO-1: the contact a work order records; KB-1, WO-5: the article version an answer cites."""
+"""WO-1: the contact a work order records; KB-1, WO-5: the article version an answer cites;
+callback notices in the notification list."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -12,6 +13,21 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("urgent_work_order", "Urgent work order"),
+                    ("work_order_assigned", "Work order assigned to you"),
+                    ("staff_data_request", "Request for staff data"),
+                    ("work_order_overdue", "Work order overdue"),
+                    ("callback", "Callback"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
+        ),
         migrations.AddField(
             model_name="historicalworkorder",
             name="answer_article_version",
