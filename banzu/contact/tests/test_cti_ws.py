@@ -20,6 +20,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://localhost")
 
 
+@pytest.fixture(autouse=True)
+def in_memory_channel_layer(settings):
+    """The consumer's logic over the in-memory layer: a Redis layer's blocking reads, started in
+    each test's own event loop, can outlive a closed socket and time out at tear-down. Fan-out
+    between processes over Redis is exercised by the two-server tests."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
 @pytest.fixture
 def setup(org):
     queue = QueueFactory(department=org.department, code="TAX", name="办税热线")

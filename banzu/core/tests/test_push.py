@@ -15,6 +15,14 @@ from banzu.core import push
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def in_memory_channel_layer(settings):
+    """The consumer's logic over the in-memory layer: a Redis layer's blocking reads, started in
+    each test's own event loop, can outlive a closed socket and time out at tear-down. Sending
+    over the configured layer (Redis in CI) is exercised by the complaints' push test."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
 def _socket(cookie: str | None) -> ApplicationCommunicator:
     from banzu.asgi import application
 
