@@ -54,7 +54,7 @@ def work_orders_visible_to(user: Any, *, action: str = "workorders.view") -> Que
 
 def work_order_for(user: Any, pk: Any, *, action: str = "workorders.view") -> WorkOrder:
     """One work order the user may `action`, else OutOfScope (answered as 404, like a missing one)."""
-    pk = _int(pk)
+    pk = int_or_none(pk)
     if pk is None:
         raise OutOfScope()
     found = work_orders_visible_to(user, action=action).filter(pk=pk).first()
@@ -145,7 +145,9 @@ def search(queryset: QuerySet[WorkOrder], *, field: str, value: str) -> QuerySet
     if field == SearchField.CUSTOMER_NAME:
         return queryset.filter(customer_name=rules.squeeze(value))
     if field.startswith(SearchField.CUSTOM_PREFIX):
-        definition = CustomFieldDefinition.objects.filter(pk=_int(field[len(SearchField.CUSTOM_PREFIX) :])).first()
+        definition = CustomFieldDefinition.objects.filter(
+            pk=int_or_none(field[len(SearchField.CUSTOM_PREFIX) :])
+        ).first()
         if definition is not None:
             wanted = rules.search_value(field_spec(definition), value)
             if wanted is not None:
@@ -157,7 +159,7 @@ def search(queryset: QuerySet[WorkOrder], *, field: str, value: str) -> QuerySet
 MAX_ID = 2**63 - 1  # a larger number is no row's id (and SQLite cannot even bind it)
 
 
-def _int(raw: Any) -> int | None:
+def int_or_none(raw: Any) -> int | None:
     try:
         value = int(raw)
     except (TypeError, ValueError):
@@ -189,7 +191,7 @@ def apply_filters(
     if params.get("overdue") in ("1", "true"):
         queryset = queryset.filter(status__in=OPEN, next_due_at__lt=now)
     for name, lookup in (("handler", "handler_id"), ("responsible_unit", "responsible_unit_id")):
-        value = _int(params.get(name))
+        value = int_or_none(params.get(name))
         if value is not None:
             queryset = queryset.filter(**{lookup: value})
     first, last = _day(params.get("created_from")), _day(params.get("created_to"))

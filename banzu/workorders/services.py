@@ -159,7 +159,7 @@ def _recorded_contact(user: Any, contact_id: Any, centre_id: int) -> Contact:
     """WO-1: the contact the order records, one the user may see, of the centre, already ended."""
     from banzu.contact import selectors as contact_selectors
 
-    contact = contact_selectors.contacts_visible_to(user).filter(pk=_int_or_none(contact_id)).first()
+    contact = contact_selectors.contacts_visible_to(user).filter(pk=selectors.int_or_none(contact_id)).first()
     if contact is None or contact.centre_id != centre_id:
         raise invalid("contact", _("There is no such contact among those you may see."), code="unknown_contact")
     if contact.ended_at is None:
@@ -172,7 +172,7 @@ def _cited_version(user: Any, version_id: Any) -> ArticleVersion:
     from banzu.knowledge import selectors as knowledge_selectors
 
     try:
-        return knowledge_selectors.version_readable_by(user, _int_or_none(version_id))
+        return knowledge_selectors.version_readable_by(user, selectors.int_or_none(version_id))
     except OutOfScope:
         raise invalid(
             "answer_article_version",
@@ -183,13 +183,6 @@ def _cited_version(user: Any, version_id: Any) -> ArticleVersion:
 
 def _citation(version: ArticleVersion) -> str:
     return _stored_text(_("%(title)s (version %(number)s)") % {"title": version.title, "number": version.number})
-
-
-def _int_or_none(raw: Any) -> int | None:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
 
 
 def _step(

@@ -71,12 +71,13 @@ def test_what_the_agent_typed_wins_over_the_contacts_data(org, create, call):
 
 @pytest.mark.parametrize(
     "which",
-    ["missing", "someone_elses", "live"],
-    ids=["no such contact", "another team's contact", "still connected"],
+    ["missing", "beyond_64_bits", "someone_elses", "live"],
+    ids=["no such contact", "an id no database holds", "another team's contact", "still connected"],
 )
 def test_a_contact_that_cannot_be_recorded_is_refused_on_the_contact_field(org, create, call, which):
     contact_id = {
         "missing": lambda: 999999,
+        "beyond_64_bits": lambda: 2**63,
         "someone_elses": lambda: call("other_agent").pk,
         "live": lambda: call(ended=None).pk,
     }[which]()
