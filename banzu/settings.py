@@ -143,11 +143,24 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    # 0 by default: under ASGI every synchronous request runs in a fresh thread, so a persistent
-    # connection per thread is never reused and only piles up until PostgreSQL refuses clients.
-    # Pool with PgBouncer in a cluster; raise this only under WSGI.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("BANZU_DB_CONN_MAX_AGE", 0))}
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No persistent connections: under ASGI synchronous requests run in changing threads, so a
+    # connection kept per thread is never reused and only piles up until PostgreSQL refuses clients.
+    # Instead each app-server process keeps a small pool (psycopg_pool): opening a connection costs
+    # far more than most queries. The test suite opens and drops test databases, so it goes unpooled.
+    DB_POOL = env_bool("BANZU_DB_POOL", not TESTING)
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=0 if DB_POOL else env_int("BANZU_DB_CONN_MAX_AGE", 0)
+        )
+    }
+    if DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("BANZU_DB_POOL_MIN", 2),
+            "max_size": env_int("BANZU_DB_POOL_MAX", 20),
+            "timeout": env_int("BANZU_DB_POOL_TIMEOUT", 10),
+        }
+    else:
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {
         "default": {

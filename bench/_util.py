@@ -255,3 +255,23 @@ def print_result(*, name: str, value: float, unit: str, peer: str, ratio: float,
         raise ValueError("RESULT values cannot contain spaces")
     sys.stdout.flush()
     print(f"RESULT {text}", flush=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux ``/proc``; 0 elsewhere).
+
+    CPU time, unlike latency, hardly depends on what else the machine runs, so the cost of a
+    request measured this way holds on a busy machine too.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, utime and stime are fields 14 and 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def servers_cpu_seconds(servers: list[Any]) -> float:
+    """CPU seconds used so far by app servers (``banzu.contact.tests.servers.AppServer``)."""
+    return sum(cpu_seconds(server.process.pid) for server in servers)

@@ -10,34 +10,31 @@ Reported: p50 and p95 latency, requests per second, and errors (a status other t
 no answer). Then the same users request ``/healthz`` (no log-in, one ``SELECT 1``) for a quarter
 of the time: its rate is the ceiling of the framework and machine. RESULT value: p95 in ms (goal
 under 300 ms); peer: healthz; ratio = requests per second / healthz requests per second;
-errors=<n> (goal 0).
+errors=<n> (goal 0). Also reported: the app servers' CPU time per request and per ``/healthz``
+(``server_cpu_ms_per_request``), which unlike latency holds on a busy machine, and the p95 of the
+slowest paths.
 
 Needs PostgreSQL (``BANZU_BENCH_PG``, default ``postgres://postgres@127.0.0.1:5432``); uses
-``REDIS_URL`` when set, so both servers share the cache and channel layer as in production.
+``REDIS_URL`` when set, so both servers share the cache and channel layer as in production. The
+database is dropped at the end unless ``BENCH_API_KEEP_DATABASE`` is set (to look at it).
 Options: ``--seconds`` (default 120), ``--users`` (default 200), ``--servers`` (default 2).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections import Counter
 
-from bench._util import percentile, print_result
+from bench._util import percentile, print_result, servers_cpu_seconds
 
 NAME = "api_load"
 DATABASE = "bz_bench_api"
 GOAL_MS = 300.0
-BASE_DIR = Path(__file__).resolve().parent.parent
 
 # What people open all day: their start pages and the lists behind them.
 CANDIDATE_PATHS = [
@@ -46,6 +43,10 @@ CANDIDATE_PATHS = [
     "/org/roster/",
     "/workorders/",
     "/knowledge/",
+    "/complaints/",
+    "/callbacks/worklist/",
+    "/contact/statistics/",
+    "/wfm/",
     "/api/v1/employees/?page_size=50",
     "/api/v1/teams/",
     "/api/v1/departments/",
@@ -53,6 +54,11 @@ CANDIDATE_PATHS = [
     "/api/v1/knowledge/articles/",
     "/api/v1/calendar/?page_size=31",
     "/api/v1/work-order-notifications/",
+    "/api/v1/complaints/",
+    "/api/v1/callback-tasks/",
+    "/api/v1/contacts/",
+    "/api/v1/agent-states/",
+    "/api/v1/queues/",
 ]
 
 
@@ -69,64 +75,11 @@ def _fresh_database() -> str:
     return f"{_server_root()}/{DATABASE}"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _drop_database() -> None:
+    import psycopg
 
-
-def _environment(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BANZU_") and k != "DATABASE_URL"}
-    env.update(BANZU_TESTING="1", DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="banzu.settings")
-    return env
-
-
-@contextlib.contextmanager
-def app_servers(count: int, database_url: str) -> Iterator[list[int]]:
-    """`count` uvicorn processes on loopback ports; yields the ports."""
-    processes, logs, ports = [], [], []
-    try:
-        for _ in range(count):
-            port = _free_port()
-            with tempfile.NamedTemporaryFile("w+", prefix="banzu-bench-", suffix=".log", delete=False) as log:
-                logs.append(Path(log.name))
-                processes.append(
-                    subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "uvicorn",
-                            "banzu.asgi:application",
-                            "--host",
-                            "127.0.0.1",
-                            "--port",
-                            str(port),
-                            "--no-access-log",
-                        ],
-                        cwd=BASE_DIR,
-                        env=_environment(database_url),
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
-            ports.append(port)
-        for port, process, log_path in zip(ports, processes, logs, strict=True):
-            deadline = time.monotonic() + 120
-            while _get(port, "/healthz", {})[0] != 200:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"app server on port {port} did not start:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.3)
-        yield ports
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        for log_path in logs:
-            log_path.unlink(missing_ok=True)
+    with psycopg.connect(f"{_server_root()}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def _get(port: int, path: str, headers: dict[str, str], connection=None) -> tuple[int, float]:
@@ -148,23 +101,29 @@ def _get(port: int, path: str, headers: dict[str, str], connection=None) -> tupl
     return status, elapsed
 
 
-def _sessions(users: int) -> list[str]:
-    """Session cookies of `users` demo accounts (round-robin when the demo has fewer)."""
+def _sessions(users: int) -> list[tuple[str, str]]:
+    """(session cookie, roles) of `users` demo accounts (round-robin when the demo has fewer)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
+
+    from banzu.org.models import EmployeeRole
 
     accounts = list(get_user_model().objects.filter(is_active=True, employee__isnull=False).order_by("pk")[:users])
     if not accounts:
         raise SystemExit("the demo centre has no accounts")
     cookies = []
+    roles: dict[int, set[str]] = {user.pk: set() for user in accounts}
+    for user_id, role in EmployeeRole.objects.filter(employee__user__in=accounts).values_list("employee__user", "role"):
+        roles[user_id].add(role)
     for user in accounts:
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
-        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {settings.LANGUAGE_COOKIE_NAME}=zh-hans")
+        cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {settings.LANGUAGE_COOKIE_NAME}=zh-hans"
+        cookies.append((cookie, ",".join(sorted(roles[user.pk]))))
     return [cookies[n % len(cookies)] for n in range(users)]
 
 
@@ -174,22 +133,27 @@ class Recorder:
         self.latencies: list[float] = []
         self.errors = 0
         self.requests = 0
+        self.failed: Counter[tuple[int, str]] = Counter()  # (status, path) of the errors; 0: no answer
+        self.by_path: dict[str, list[float]] = {}
 
-    def add(self, status: int, elapsed: float) -> None:
+    def add(self, status: int, elapsed: float, path: str) -> None:
         with self.lock:
             self.requests += 1
             if 200 <= status < 400:
                 self.latencies.append(elapsed)
+                self.by_path.setdefault(path, []).append(elapsed)
             else:
                 self.errors += 1
+                self.failed[status, path] += 1
 
 
-def _browse(port: int, cookie: str, paths: list[str], until: float, recorder: Recorder) -> None:
+def _browse(port: int, cookie: str, paths: list[str], until: float, recorder: Recorder, first: int) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Cookie": cookie, "Accept": "text/html,application/json"}
-    n = 0
+    n = first  # users start on different pages, not all on the first one at once
     while time.monotonic() < until:
-        recorder.add(*_get(port, paths[n % len(paths)], headers, connection))
+        path = paths[n % len(paths)]
+        recorder.add(*_get(port, path, headers, connection), path)
         n += 1
     connection.close()
 
@@ -207,7 +171,7 @@ def _run(ports: list[int], cookies: list[str], paths: list[list[str]], seconds: 
 
     def user(index: int) -> None:
         start.wait()
-        _browse(ports[index % len(ports)], cookies[index], paths[index], until_box[0], recorder)
+        _browse(ports[index % len(ports)], cookies[index], paths[index], until_box[0], recorder, index)
 
     threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(len(cookies))]
     for thread in threads:
@@ -235,22 +199,43 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     call_command("demo", verbosity=0)
-    cookies = _sessions(options.users)
+    sessions = _sessions(options.users)
+    cookies = [cookie for cookie, _roles in sessions]
     from django.db import connections
+
+    from banzu.contact.tests.servers import app_servers
 
     connections.close_all()
     threading.stack_size(512 * 1024)  # 200 client threads stay small
 
-    with app_servers(options.servers, database_url) as ports:
-        allowed_by_cookie: dict[str, list[str]] = {}
-        paths = []
-        for index, cookie in enumerate(cookies):
-            if cookie not in allowed_by_cookie:
-                allowed_by_cookie[cookie] = _allowed_paths(ports[index % len(ports)], cookie)
-            paths.append(allowed_by_cookie[cookie] or ["/healthz"])
-        load, load_elapsed = _run(ports, cookies, paths, options.seconds)
-        health_paths = [["/healthz"]] * len(cookies)
-        health, health_elapsed = _run(ports, [""] * len(cookies), health_paths, max(5.0, options.seconds / 4))
+    try:
+        pool = {"BANZU_DB_POOL": os.environ.get("BANZU_DB_POOL", "1")}  # as in production
+        with app_servers(
+            options.servers, database=database_url, redis=os.environ.get("REDIS_URL", ""), extra_env=pool
+        ) as servers:
+            ports = [server.port for server in servers]
+            # What a role may open is the same for all its accounts: asked once per set of roles.
+            allowed_by_roles: dict[str, list[str]] = {}
+            paths = []
+            for cookie, roles in sessions:
+                if roles not in allowed_by_roles:
+                    allowed_by_roles[roles] = _allowed_paths(ports[0], cookie)
+                    for port in ports[1:]:  # the other servers warm up too
+                        for path in allowed_by_roles[roles]:
+                            _get(port, path, {"Cookie": cookie})
+                paths.append(allowed_by_roles[roles] or ["/healthz"])
+            # Unlike latency, CPU per request holds on a busy machine (what the servers spend).
+            cpu_before = servers_cpu_seconds(servers)
+            load, load_elapsed = _run(ports, cookies, paths, options.seconds)
+            cpu_ms_per_request = (servers_cpu_seconds(servers) - cpu_before) * 1000 / max(load.requests, 1)
+            health_paths = [["/healthz"]] * len(cookies)
+            cpu_before = servers_cpu_seconds(servers)
+            health, health_elapsed = _run(ports, [""] * len(cookies), health_paths, max(5.0, options.seconds / 4))
+            cpu_ms_per_health = (servers_cpu_seconds(servers) - cpu_before) * 1000 / max(health.requests, 1)
+            load_average = os.getloadavg()[0]
+    finally:
+        if not os.environ.get("BENCH_API_KEEP_DATABASE"):
+            _drop_database()
 
     if not load.latencies:
         raise SystemExit(f"no request succeeded ({load.errors} errors)")
@@ -261,8 +246,15 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{options.users} users, {options.servers} servers, {options.seconds:g} s: {load.requests} requests, "
         f"{rps:.1f}/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, {load.errors} errors; "
-        f"/healthz {health_rps:.1f}/s ({health.errors} errors); goal p95 < {GOAL_MS:g} ms"
+        f"/healthz {health_rps:.1f}/s ({health.errors} errors); goal p95 < {GOAL_MS:g} ms; "
+        f"app servers' CPU {cpu_ms_per_request:.1f} ms per request ({cpu_ms_per_health:.1f} per /healthz); "
+        f"load average {load_average:.1f}"
     )
+    slowest = sorted(load.by_path.items(), key=lambda item: -percentile(item[1], 95))
+    for path, values in slowest[:8]:
+        print(f"  p95 {percentile(values, 95):7.1f} ms  n={len(values):5d}  {path}")
+    for (status, path), count in (load.failed + health.failed).most_common(8):
+        print(f"  error {status or 'no answer'} x{count}  {path}")
     print_result(
         name=NAME,
         value=round(p95, 1),
@@ -273,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         p50_ms=round(p50, 1),
         rps=round(rps, 1),
         healthz_rps=round(health_rps, 1),
+        server_cpu_ms_per_request=round(cpu_ms_per_request, 1),
         goal_ms=GOAL_MS,
         users=options.users,
         servers=options.servers,

@@ -14,12 +14,19 @@ answered or abandoned twice, an agent holding two contacts: goal 0), and claims 
 made, i.e. queued → offered conditional updates that won) against pgbench's single-row UPDATE
 transactions per second with two clients (one per app server) on the same PostgreSQL.
 
-value = p99 route-decision latency in ms; ratio = claims per second / pgbench update TPS.
+value = p99 route-decision latency in ms; ratio = claims per second / pgbench update TPS. Events
+and claims per second are counted in the database between the first and the last ``offered`` event
+received, so signing 1,000 agents in before and the last calls talking after do not dilute them.
+The lost / duplicate books are read from the database after the run, not from the driver's belief.
+Also reported: the app servers' CPU time per event (``server_cpu_ms_per_event``), which unlike the
+latencies hardly depends on what else the machine runs: two cores serve at most about
+2,000 / that many events a second, less what PostgreSQL and the driver need.
 
 Environment: ``BENCH_CTI_SECONDS`` (default 120), ``BENCH_CTI_EVENTS_PER_SECOND`` (200),
 ``BENCH_CTI_SEATS`` (1000), ``BENCH_PG_URL`` (server URL without database, default
 ``postgres://postgres@127.0.0.1:5432``), ``REDIS_URL``. The run creates and drops its own databases
-``bz_bench_cti`` and ``bz_bench_cti_pgbench``.
+``bz_bench_cti`` and ``bz_bench_cti_pgbench`` (``BENCH_CTI_KEEP_DATABASE=1`` keeps the first, to
+look at it after the run).
 """
 
 from __future__ import annotations
@@ -66,13 +73,13 @@ def pgbench_update_tps(server_url: str) -> float:
     if parts.password:
         env["PGPASSWORD"] = parts.password
     admin_execute(server_url, f"DROP DATABASE IF EXISTS {PGBENCH_DATABASE}", f"CREATE DATABASE {PGBENCH_DATABASE}")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write("\\set aid random(1, 100000)\n")
+        script.write("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n")
     try:
         subprocess.run(
             ["pgbench", *args, "-i", "-s", "1", "-q", PGBENCH_DATABASE], check=True, capture_output=True, env=env
         )
-        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-            script.write("\\set aid random(1, 100000)\n")
-            script.write("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n")
         completed = subprocess.run(
             [
                 "pgbench",
@@ -93,8 +100,8 @@ def pgbench_update_tps(server_url: str) -> float:
             text=True,
             env=env,
         )
-        os.unlink(script.name)
     finally:
+        os.unlink(script.name)
         admin_execute(server_url, f"DROP DATABASE IF EXISTS {PGBENCH_DATABASE}")
     match = re.search(r"tps = ([0-9.]+)", completed.stdout)
     if match is None:
@@ -131,15 +138,20 @@ def build_centre(seats: int):
 
 
 def count_books(centre, sent: list[str]) -> dict[str, int]:
-    """Lost and duplicated calls, and offers made, read back from the database."""
+    """Lost and duplicated calls, and offers made, read back from the database.
+
+    Lost: a call the switch sent that has no contact, a contact not finished (ended or abandoned),
+    or a finished contact never answered nor abandoned. Duplicates: a second contact for a call id,
+    a contact answered or abandoned more than once, an agent offered a call while holding another.
+    """
     from banzu.contact.models import Contact, ContactEvent, CtiCall
 
     contacts = Contact.objects.filter(centre=centre)
     by_call = Counter(CtiCall.objects.filter(contact__centre=centre).values_list("call_id", flat=True))
-    statuses = dict(contacts.values_list("external_id", "status"))
-    lost = sum(1 for call_id in sent if by_call.get(call_id, 0) == 0 or statuses.get(call_id) not in FINAL)
+    rows = contacts.values_list("pk", "external_id", "status")
+    contact_of = {external_id: (pk, status) for pk, external_id, status in rows}
     duplicates = sum(count - 1 for count in by_call.values() if count > 1)
-    duplicates += contacts.count() - len(set(contacts.values_list("external_id", flat=True)))
+    duplicates += contacts.count() - len(contact_of)
     per_contact: dict[int, Counter] = defaultdict(Counter)
     holding: dict[int, int] = defaultdict(int)
     double_booked = 0
@@ -154,11 +166,45 @@ def count_books(centre, sent: list[str]) -> dict[str, int]:
             double_booked += holding[agent_id] > 1
         elif kind in ("offer_expired", "closed") or (kind == "abandoned" and agent_id):
             holding[agent_id] -= 1
+    lost = 0
+    for call_id in sent:
+        pk, status = contact_of.get(call_id, (None, None))
+        books = per_contact[pk] if pk is not None else Counter()
+        lost += not by_call.get(call_id) or status not in FINAL or books["answered"] + books["abandoned"] == 0
     duplicates += sum(1 for c in per_contact.values() if c["answered"] + c["abandoned"] > 1)
-    return {"lost": lost, "duplicates": duplicates + double_booked, "offers": offers}
+    return {"lost": lost, "duplicates": duplicates + double_booked, "double_booked": double_booked, "offers": offers}
+
+
+def traffic_window(centre) -> dict[str, float]:
+    """Events and claims per second between the first and the last call offered by the switch.
+
+    Signing the agents in before and the calls still talking after are left out, so the rates are
+    those of the steady traffic the run was asked for.
+    """
+    from django.db.models import Max, Min
+
+    from banzu.contact.models import ContactEvent, CtiEvent
+
+    events = CtiEvent.objects.filter(switch__centre=centre)
+    bounds = events.filter(kind="offered").aggregate(first=Min("received_at"), last=Max("received_at"))
+    if bounds["first"] is None or bounds["first"] == bounds["last"]:
+        return {"seconds": 0.0, "events_per_s": 0.0, "claims_per_s": 0.0}
+    window = (bounds["first"], bounds["last"])
+    seconds = (bounds["last"] - bounds["first"]).total_seconds()
+    claims = ContactEvent.objects.filter(contact__centre=centre, kind="offered", at__range=window).count()
+    return {
+        "seconds": seconds,
+        "events_per_s": events.filter(received_at__range=window).count() / seconds,
+        "claims_per_s": claims / seconds,
+    }
 
 
 FINAL = {"ended", "abandoned"}
+
+
+def _error_kind(text: str) -> str:
+    """An error of the driver without its call id, so that alike errors are counted together."""
+    return re.sub(r"t[0-9a-f]{8}-c[0-9]+", "<call>", text)[:200]
 
 
 def main() -> int:
@@ -177,11 +223,12 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        admin_execute(server_url, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        if not os.environ.get("BENCH_CTI_KEEP_DATABASE"):
+            admin_execute(server_url, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
 def run(*, seconds: float, rate: float, seats: int, server_url: str, redis_url: str) -> int:
-    from bench._util import percentile, print_result, setup_django
+    from bench._util import percentile, print_result, servers_cpu_seconds, setup_django
 
     setup_django(NAME)
     from django.db import connection
@@ -209,7 +256,8 @@ def run(*, seconds: float, rate: float, seats: int, server_url: str, redis_url: 
         seed=20250314,
         use_websocket=bool(redis_url),
     )
-    env = {"BANZU_REDIS_PREFIX": f"bzb{os.getpid()}", "BANZU_DB_CONN_MAX_AGE": "0"}
+    # The servers run as in production: a connection pool per process (BANZU_DB_POOL).
+    env = {"BANZU_REDIS_PREFIX": f"bzb{os.getpid()}", "BANZU_DB_POOL": os.environ.get("BANZU_DB_POOL", "1")}
     log_dir = Path(tempfile.mkdtemp(prefix="banzu-bench-cti-"))
 
     def finish_acw(contact_id: int) -> None:
@@ -230,20 +278,35 @@ def run(*, seconds: float, rate: float, seats: int, server_url: str, redis_url: 
             finish_acw=finish_acw,
             on_thread_exit=lambda: connection.close(),
         )
-        result = traffic.run(timeout=seconds + 180)
+        cpu_before = servers_cpu_seconds(running)
+        # Room for signing every agent in first, for the last callers' patience and talk after, and
+        # for a backlog when the servers fall behind: calls cut off by the deadline count as lost
+        # (the output says how many were still open), so a slow run ends late rather than wrong.
+        result = traffic.run(timeout=seconds * 4 + 180 + len(agents) / 10)
+        server_cpu = servers_cpu_seconds(running) - cpu_before
     books = count_books(centre, [record.call_id for record in traffic.calls.values()])
+    steady = traffic_window(centre)
     shutil.rmtree(log_dir, ignore_errors=True)
 
     latencies = [value * 1000 for value in result.route_latencies] or [float("nan")]
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-    claims_per_second = books["offers"] / result.seconds
-    events_per_second = result.events / result.seconds
+    # What the app servers spend per event (route questions and polls included): unlike latency, it
+    # holds on a busy machine, and it bounds the rate two cores can serve.
+    cpu_ms_per_event = server_cpu * 1000 / max(result.events, 1)
+    claims_per_second = steady["claims_per_s"]
+    events_per_second = steady["events_per_s"]
     print(
-        f"events {result.events} in {result.seconds:.1f} s ({events_per_second:.0f}/s), offers {books['offers']}, "
-        f"route decision p50 {p50:.1f} ms p99 {p99:.1f} ms, conflicts {result.conflicts}, pushed {result.pushed}, "
-        f"errors {len(result.errors)}, open {len(traffic.open_calls())}",
+        f"events {result.events} in {result.seconds:.1f} s, {events_per_second:.1f}/s over the "
+        f"{steady['seconds']:.0f} s of arrivals (asked {rate:g}/s over {seconds:g} s), offers {books['offers']} "
+        f"({claims_per_second:.1f}/s), route decision p50 {p50:.1f} ms p99 {p99:.1f} ms, "
+        f"conflicts {result.conflicts}, pushed {result.pushed}, errors {len(result.errors)}, "
+        f"open {len(traffic.open_calls())}, lost {books['lost']}, duplicates {books['duplicates']} "
+        f"(double-booked {books['double_booked']}); app servers' CPU {cpu_ms_per_event:.1f} ms per event; "
+        f"load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    for error in Counter(_error_kind(text) for text in result.errors).most_common(5):
+        print(f"  error x{error[1]}: {error[0]}", flush=True)
     tps = pgbench_update_tps(server_url)
     print(f"pgbench single-row UPDATE, {PGBENCH_CLIENTS} clients: {tps:.0f} TPS", flush=True)
     print_result(
@@ -254,6 +317,8 @@ def run(*, seconds: float, rate: float, seats: int, server_url: str, redis_url: 
         ratio=round(claims_per_second / tps, 4),
         p50_ms=round(p50, 1),
         events_per_s=round(events_per_second, 1),
+        asked_per_s=rate,
+        server_cpu_ms_per_event=round(cpu_ms_per_event, 1),
         claims_per_s=round(claims_per_second, 1),
         peer_tps=round(tps, 1),
         lost=books["lost"],

@@ -50,9 +50,8 @@ def centre(org):
 
 @pytest.fixture
 def servers(centre):
-    # Under ASGI every request runs in a fresh thread: persistent connections would pile up until
-    # PostgreSQL refuses new clients (Django's advice: CONN_MAX_AGE=0 under ASGI).
-    env = {"BANZU_REDIS_PREFIX": f"bzt{os.getpid()}", "BANZU_DB_CONN_MAX_AGE": "0"}
+    # The servers run as in production: a connection pool per process (BANZU_DB_POOL).
+    env = {"BANZU_REDIS_PREFIX": f"bzt{os.getpid()}", "BANZU_DB_POOL": "1"}
     with app_servers(
         2, database=database_url(connection.settings_dict), redis=settings.REDIS_URL, extra_env=env
     ) as running:
