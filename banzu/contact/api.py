@@ -11,7 +11,7 @@ from typing import Any
 from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
-from banzu.contact import api_console, api_customers, api_statistics, selectors
+from banzu.contact import api_customers, api_statistics, selectors
 from banzu.contact.models import AgentSession, Contact, Queue
 from banzu.core import scoping
 from banzu.core.drf import ScopedViewSetMixin
@@ -214,4 +214,7 @@ def register(router) -> None:
     router.register("agent-states", AgentStateViewSet, basename="agent-state")
     api_statistics.register(router)  # statistics, exceptions, recordings, IVR (CT-4, CT-12, CT-16, CT-17)
     api_customers.register(router)  # CT-18
+    # Imported here: the console's endpoints reuse this module's serializers.
+    from banzu.contact import api_console
+
     api_console.register(router)  # CT-10

@@ -26,7 +26,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound
 
-from banzu.contact import events, rules, services
+from banzu.contact import compliance, console, events, rules, services
 from banzu.contact.models import AgentSession, Contact, ContactEvent, CtiCall, CtiEvent, Queue, Switch
 from banzu.core.errors import Conflict, invalid
 from banzu.core.policies import policy
@@ -51,6 +51,12 @@ CALL_EVENTS: Mapping[str, frozenset[str]] = {
     # Before an answer the caller gave up (abandoned); after it the conversation ends.
     "ended": frozenset({Status.QUEUED, Status.OFFERED, Status.CONNECTED, Status.ON_HOLD}),
     "recording_available": frozenset({Status.CONNECTED, Status.ON_HOLD, Status.ACW, Status.ENDED}),
+    # Calls an agent places (CT-10): the switch reports a dial from the phone, then its outcome.
+    "dialed": frozenset(),  # only for a call not known yet
+    "far_end_answered": frozenset({Status.OFFERED}),
+    "dial_failed": frozenset({Status.OFFERED}),
+    # CT-12: a waiting caller heard a courtesy prompt.
+    "courtesy_message": frozenset({Status.QUEUED, Status.OFFERED}),
 }
 AGENT_EVENTS: Mapping[str, str] = {
     "agent_login": rules.AgentEvent.LOGIN,
@@ -60,7 +66,7 @@ AGENT_EVENTS: Mapping[str, str] = {
 }
 EVENT_TYPES = (*CALL_EVENTS, *AGENT_EVENTS)
 # Events after which an agent may be free or a call may wait: routing runs once they are applied.
-ROUTING_EVENTS = frozenset({"offered", "transferred", "ended", "agent_login", "agent_ready"})
+ROUTING_EVENTS = frozenset({"offered", "transferred", "ended", "dial_failed", "agent_login", "agent_ready"})
 # Agents who are signed in to serve a queue, for the estimated wait.
 SERVING_STATES = (
     AgentSession.State.READY,
@@ -344,6 +350,24 @@ def _apply_offered(switch: Switch, event: Mapping[str, Any], at: datetime) -> Ap
     return Applied("queued", call=call)
 
 
+def _apply_dialed(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
+    """CT-10: the agent dialled from the phone: an outside number (外拨) or a colleague (内呼)."""
+    call_id = event["call_id"]
+    if (
+        CtiCall.objects.filter(switch=switch, call_id=call_id).exists()
+        or Contact.objects.filter(centre_id=switch.centre_id, external_id=call_id).exists()
+    ):
+        raise Conflict(_("The call %(call)s was already offered.") % {"call": call_id}, code="call_exists")
+    agent = _employee(switch, event["agent"])
+    party = event["party"]
+    if party.get("agent"):
+        contact = console.internal_call(agent=agent, callee_no=party["agent"], now=at, external_id=call_id)
+    else:
+        contact = console.dial_out(agent=agent, number=party["number"], now=at, external_id=call_id)
+    call = CtiCall.objects.create(switch=switch, call_id=call_id, contact=contact)
+    return Applied("dialed", call=call)
+
+
 def _apply_call_event(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
     kind = event["type"]
     call = _call(switch, event["call_id"])
@@ -369,17 +393,26 @@ def _apply_call_event(switch: Switch, event: Mapping[str, Any], at: datetime) ->
         services.hold_contact(contact_id=contact.pk, now=at)
     elif kind == "retrieved":
         services.retrieve_contact(contact_id=contact.pk, now=at)
+    elif kind == "far_end_answered":
+        console.answer_call(contact_id=contact.pk, now=at)
+        outcome = "answered"
+    elif kind == "dial_failed" or (kind == "ended" and contact.status == Status.OFFERED and not contact.queue_id):
+        console.dial_failed(contact_id=contact.pk, now=at, reason=event.get("reason") or "")
+        outcome = "dial_failed"
+    elif kind == "courtesy_message":
+        compliance.record_courtesy_message(contact_id=contact.pk, now=at)
+        outcome = "courtesy_message"
     elif kind == "ended" and contact.status in (Status.QUEUED, Status.OFFERED):
         services.abandon_contact(contact_id=contact.pk, now=at)
         outcome = "abandoned"
     elif kind == "ended":
-        services.end_contact(contact_id=contact.pk, now=at)
+        console.end_call(contact_id=contact.pk, now=at)
     elif kind == "recording_available":
         services.attach_recording(contact_id=contact.pk, ref=event["recording"], now=at)
         outcome = "recording_stored"
     elif kind in ("conferenced", "consulted"):
         party = event["party"]
-        services.record_call_leg(
+        console.call_leg(
             contact_id=contact.pk,
             kind=kind,
             now=at,
@@ -428,6 +461,8 @@ def _apply(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
     kind = event["type"]
     if kind == "offered":
         return _apply_offered(switch, event, at)
+    if kind == "dialed":
+        return _apply_dialed(switch, event, at)
     if kind in CALL_EVENTS:
         return _apply_call_event(switch, event, at)
     return _apply_agent_event(switch, event, at)
@@ -518,7 +553,7 @@ def handle_event(*, switch: Switch, event: Mapping[str, Any], body: Mapping[str,
 
 # --- pushes to the switch ----------------------------------------------------------------------------
 
-PUSHED = {"contact.offered": "offer", "contact.offer_expired": "offer_withdrawn"}
+PUSHED = {"contact.offered": "offer", "contact.offer_expired": "offer_withdrawn", "contact.dialed": "dial"}
 
 
 def switch_group(switch_id: int) -> str:
@@ -542,6 +577,14 @@ def push_to_switch(kind: str, payload: dict[str, Any]) -> None:
         return
     agent = Employee.objects.filter(pk=payload.get("agent_id")).first() if payload.get("agent_id") else None
     message = {"type": message_type, "call_id": call.call_id, "contact_id": call.contact_id, "agent": agent_json(agent)}
+    if message_type == "dial":
+        if call.call_id != console.console_call_id(call.contact_id):
+            return  # the switch reported this dial itself
+        # The console placed the call: the switch rings the number, or the colleague's extension.
+        contact = call.contact
+        callee = contact.parties.select_related("agent").first() if contact.direction == "internal" else None
+        message["number"] = "" if callee else contact.caller_number
+        message["to_agent"] = agent_json(callee.agent) if callee else None
     async_to_sync(layer.group_send)(switch_group(call.switch_id), {"type": "cti.push", "message": message})
 
 

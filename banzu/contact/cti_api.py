@@ -143,6 +143,8 @@ REQUIRED = {
     "conferenced": ("call_id", "party"),
     "consulted": ("call_id", "party"),
     "recording_available": ("call_id", "recording"),
+    "dialed": ("call_id", "agent", "party"),
+    **dict.fromkeys(("far_end_answered", "dial_failed", "courtesy_message"), ("call_id",)),
     "agent_away": ("agent", "away_reason"),
     **dict.fromkeys(("ringing", "answered", "held", "retrieved", "ended"), ("call_id",)),
     **dict.fromkeys(("agent_login", "agent_logout", "agent_ready"), ("agent",)),
@@ -173,6 +175,9 @@ class EventSerializer(serializers.Serializer):
     phase = serializers.ChoiceField(label=gettext_lazy("phase"), choices=["start", "end"], required=False)
     recording = serializers.CharField(label=gettext_lazy("recording"), max_length=500, required=False)
     away_reason = serializers.ChoiceField(label=gettext_lazy("away reason"), choices=AWAY_REASONS, required=False)
+    reason = serializers.CharField(
+        label=gettext_lazy("why the call failed"), max_length=100, required=False, allow_blank=True
+    )
 
     def validate(self, attrs):
         missing = {
@@ -315,6 +320,22 @@ class CtiEventView(SwitchView):
                 "transferred",
                 request_only=True,
                 value={"event_id": "pbx1-000003", "type": "transferred", "call_id": "c-0001", "to": {"queue": "VIP"}},
+            ),
+            OpenApiExample(
+                "dialed",
+                request_only=True,
+                value={
+                    "event_id": "pbx1-000005",
+                    "type": "dialed",
+                    "call_id": "c-0002",
+                    "agent": "1001",
+                    "party": {"number": "02787654321"},
+                },
+            ),
+            OpenApiExample(
+                "courtesy_message",
+                request_only=True,
+                value={"event_id": "pbx1-000006", "type": "courtesy_message", "call_id": "c-0001"},
             ),
             OpenApiExample(
                 "agent_away",

@@ -168,13 +168,39 @@ class QueueHours(models.Model):
 class Customer(models.Model):
     """CT-18: one record per person or company. Personal data is masked for roles that do not need it."""
 
+    class Kind(models.TextChoices):
+        PERSON = "person", pgettext_lazy("customer type", "Person")
+        COMPANY = "company", pgettext_lazy("customer type", "Company")
+
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="customers", verbose_name=_("centre"))
+    kind = models.CharField(_("customer type"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name"), max_length=100, blank=True)
+    # The primary number, kept equal to the primary CustomerNumber by contact.customers; every
+    # number of the customer is in `numbers`.
     phone = models.CharField(_("phone number"), max_length=30, blank=True, db_index=True)
     vip_level = models.PositiveSmallIntegerField(
         _("VIP level"), default=0, help_text=_("0 is not a VIP; higher levels are served first in VIP-first queues.")
     )
     tags = models.JSONField(_("tags"), default=list, blank=True)
+    # Personal data (CT-18): masked for roles without contact.view_customer_data.
+    id_number = models.CharField(
+        _("ID card or credit code"),
+        max_length=30,
+        blank=True,
+        help_text=_("Resident ID card number for a person, unified social credit code for a company."),
+    )
+    email = models.EmailField(_("email"), blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    # A record merged into another stays, so that its history and old links still resolve.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -436,6 +462,11 @@ class ContactEvent(models.Model):
         CONFERENCED = "conferenced", _("Three-party call")
         CONSULTED = "consulted", pgettext_lazy("call action", "Consult")
         RECORDING_AVAILABLE = "recording_available", _("Recording available")
+        # The console's own calls (CT-10).
+        DIALED = "dialed", _("Dialled out")
+        DIAL_FAILED = "dial_failed", _("Not reached")
+        JOINED = "joined", _("Agent joined")
+        LEFT = "left", _("Agent left")
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events", verbose_name=_("contact"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -460,6 +491,8 @@ class ContactEvent(models.Model):
 
 # Interval statistics, service-rule exceptions, recordings (CT-12, CT-16, CT-17) and IVR menus (CT-4)
 # live in their own modules; importing them here registers them with the app.
+from banzu.contact.console_models import *  # noqa: E402, F403
+from banzu.contact.customer_models import *  # noqa: E402, F403
 from banzu.contact.ivr_models import *  # noqa: E402, F403
 from banzu.contact.statistics_models import *  # noqa: E402, F403
 

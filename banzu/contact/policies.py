@@ -203,3 +203,72 @@ register(
         maximum=12,
     ),
 )
+
+# --- customers (CT-11, CT-18) ----------------------------------------------------------------------------
+register(
+    Policy(
+        "contact.customer_number_search_min_digits",
+        # CT-18 asks for search by number; a shorter fragment matches too many customers to be useful.
+        default=4,
+        spec="CT-18",
+        label=_("Digits needed to search customers by part of a number"),
+        unit=_("digits"),
+        minimum=1,
+        maximum=11,
+    ),
+    Policy(
+        "contact.customer_recent_items",
+        # CT-11 shows past contacts and work orders on the screen pop; the spec names no count.
+        default=10,
+        spec="CT-11, CT-18",
+        label=_("Past contacts and work orders shown with a customer"),
+        unit=_("records"),
+        minimum=1,
+        maximum=100,
+    ),
+    Policy(
+        "contact.customer_max_vip_level",
+        # Levels order VIP-first queues (CT-5); the spec names none, five levels is a common grading.
+        default=5,
+        spec="CT-5, CT-18",
+        label=_("Highest customer VIP level"),
+        unit=_("level"),
+        minimum=1,
+        maximum=9,
+    ),
+)
+
+# --- agent console (CT-10) -------------------------------------------------------------------------------
+
+register(
+    Policy(
+        "contact.agent_message_max_length",
+        # CT-10 asks for short messages between agents and supervisors; the spec names no length.
+        default=500,
+        spec="CT-10",
+        label=_("Longest agent message"),
+        unit=_("characters"),
+        minimum=20,
+        maximum=2000,
+    ),
+    Policy(
+        "contact.dial_number_min_digits",
+        # Short service numbers (110, 12345) are three to five digits long.
+        default=3,
+        spec="CT-10",
+        label=_("Fewest digits of a number dialled out"),
+        unit=_("digits"),
+        minimum=1,
+        maximum=20,
+    ),
+    Policy(
+        "contact.dial_number_max_digits",
+        # Mainland mobiles are 11 digits, landlines up to 12 with the area code; prefixes and extensions add more.
+        default=20,
+        spec="CT-10",
+        label=_("Most digits of a number dialled out"),
+        unit=_("digits"),
+        minimum=5,
+        maximum=30,
+    ),
+)

@@ -88,7 +88,11 @@ class Assignment:
 
 def has_skills(skills: Mapping[int, int], required: Mapping[int, int]) -> bool:
     """CT-5: every required skill at or above its minimum level."""
-    return all(skills.get(skill, 0) >= level for skill, level in required.items())
+    # A loop rather than all(): this runs for every agent a contact may take, and is twice as fast.
+    for skill in required:  # noqa: SIM110
+        if skills.get(skill, 0) < required[skill]:
+            return False
+    return True
 
 
 def free_capacity(live: Mapping[int, int], channel_id: int, capacity: int) -> int:
@@ -97,6 +101,8 @@ def free_capacity(live: Mapping[int, int], channel_id: int, capacity: int) -> in
     An agent holding a contact of another channel takes nothing more: a caller is never put
     behind a chat, and a chat never goes to someone on a call.
     """
+    if not live:
+        return capacity if capacity > 0 else 0  # the usual case: a ready agent holding nothing
     if any(count > 0 for channel, count in live.items() if channel != channel_id):
         return 0
     return max(capacity - live.get(channel_id, 0), 0)
@@ -108,8 +114,12 @@ def eligible_queues(contact: WaitingContact, queues: Mapping[int, QueuePolicy], 
     Overflow limits add up along the chain: a contact reaches the second target after the first
     queue's limit plus the first target's own. A chain that loops back stops at the repeat.
     """
-    chain: list[QueuePolicy] = []
     queue = queues.get(contact.queue_id)
+    if queue is None:
+        return []
+    if queue.overflow_queue_id is None or queue.overflow_after_seconds is None:
+        return [queue]
+    chain: list[QueuePolicy] = []
     waited = (now - contact.queued_at).total_seconds()
     threshold = 0
     while queue is not None and all(q.queue_id != queue.queue_id for q in chain):
@@ -222,7 +232,12 @@ def choose(
 
     The agents able to serve a (strategy, pool, channel) combination are ranked once per call and
     read best-first, so a decision costs about the agents skipped rather than a scan of the floor.
+    One contact or one agent (most events of the live ACD and of the simulator) takes a direct scan.
     """
+    if len(waiting) == 1:
+        return _choose_for_contact(waiting[0], agents, now, queues)
+    if len(agents) == 1:
+        return _choose_for_agent(waiting, agents[0], now, queues)
     pointers = {queue_id: queue.round_robin_after for queue_id, queue in queues.items()}
     ordered = sorted(
         (contact for contact in waiting if contact.queue_id in queues),
@@ -257,6 +272,62 @@ def choose(
         if round_robin:
             pointers[home.queue_id] = agent.agent_id
     return assignments
+
+
+def _choose_for_contact(
+    contact: WaitingContact, agents: Sequence[AvailableAgent], now: datetime, queues: Mapping[int, QueuePolicy]
+) -> list[Assignment]:
+    """``choose`` with one contact: the best able agent of the first pool of its chain that has one.
+
+    The strategy keys end with the agent id, so the minimum is the agent the ranked lists put first.
+    """
+    chain = eligible_queues(contact, queues, now)
+    if not chain:
+        return []
+    home = chain[0]
+    strategy, channel, capacity, pointer = home.strategy, home.channel_id, home.capacity, home.round_robin_after
+    for pool in chain:
+        required = pool.required_skills
+        best = best_key = None
+        for agent in agents:
+            if free_capacity(agent.live, channel, capacity) <= 0 or not has_skills(agent.skills, required):
+                continue
+            if best is None:  # ranked only when a second able agent shows up
+                best = agent
+                continue
+            if best_key is None:
+                best_key = _agent_key(strategy, best, pool, pointer)
+            key = _agent_key(strategy, agent, pool, pointer)
+            if key < best_key:
+                best, best_key = agent, key
+        if best is not None:
+            return [Assignment(contact.contact_id, best.agent_id, home.queue_id, pool.queue_id)]
+    return []
+
+
+def _choose_for_agent(
+    waiting: Sequence[WaitingContact], agent: AvailableAgent, now: datetime, queues: Mapping[int, QueuePolicy]
+) -> list[Assignment]:
+    """``choose`` with one agent: the first contact in ``contact_order`` the agent may take, through
+    the first pool of the contact's chain whose skills the agent has."""
+    best = best_key = None
+    for contact in waiting:
+        home = queues.get(contact.queue_id)
+        if home is None:
+            continue
+        key = contact_order(contact, home)
+        if best_key is not None and key >= best_key:
+            continue
+        if free_capacity(agent.live, home.channel_id, home.capacity) <= 0:
+            continue
+        chain = eligible_queues(contact, queues, now)
+        pool = next((p for p in chain if has_skills(agent.skills, p.required_skills)), None)
+        if pool is not None:
+            best, best_key = (contact, home, pool), key
+    if best is None:
+        return []
+    contact, home, pool = best
+    return [Assignment(contact.contact_id, agent.agent_id, home.queue_id, pool.queue_id)]
 
 
 def round_robin_pointers(queues: Mapping[int, QueuePolicy], assignments: Iterable[Assignment]) -> dict[int, int]:
@@ -343,6 +414,11 @@ class AgentEvent(StrEnum):
     RETRIEVE = "retrieve"
     HANG_UP = "hang_up"
     FINISH_ACW = "finish_acw"
+    # The console's own calls (CT-10): outbound and internal calls ring out, other agents join legs.
+    DIAL = "dial"
+    DIAL_FAILED = "dial_failed"
+    JOIN = "join"
+    LEAVE = "leave"
 
 
 S, E = AgentState, AgentEvent
@@ -368,6 +444,13 @@ TRANSITIONS: Mapping[tuple[AgentState, AgentEvent], AgentState] = {
     (S.AWAY, E.READY): S.READY,
     (S.AWAY, E.AWAY): S.AWAY,  # another away reason
     (S.AWAY, E.LOGOUT): S.LOGGED_OUT,
+    # Outbound dial (外拨) and internal call (内呼): only a ready agent rings out; the far end
+    # answering is an ANSWER, no answer or a busy line is DIAL_FAILED.
+    (S.READY, E.DIAL): S.RINGING,
+    (S.RINGING, E.DIAL_FAILED): S.READY,
+    # Another agent on someone else's call: consulted (内部咨询) or in a three-party call (三方会议).
+    (S.READY, E.JOIN): S.BUSY,
+    (S.BUSY, E.LEAVE): S.READY,
 }
 
 del S, E
@@ -394,6 +477,22 @@ def next_state(current: AgentState | str, event: AgentEvent | str) -> AgentState
 def can(current: AgentState | str, event: AgentEvent | str) -> bool:
     """Whether `event` is allowed now: the console enables only these buttons."""
     return (AgentState(current), AgentEvent(event)) in TRANSITIONS
+
+
+DIAL_SEPARATORS = " -()"
+
+
+def dial_number(raw: str, min_digits: int, max_digits: int) -> str | None:
+    """CT-10: a number to dial out, digits only (a leading + kept), or None if it cannot be dialled.
+
+    Spaces, dashes and brackets people type are dropped; anything else is refused.
+    """
+    text = "".join(ch for ch in raw.strip() if ch not in DIAL_SEPARATORS)
+    plus = text.startswith("+")
+    digits = text[1:] if plus else text
+    if not digits.isascii() or not digits.isdigit() or not min_digits <= len(digits) <= max_digits:
+        return None
+    return ("+" if plus else "") + digits
 
 
 def acw_overdue(acw_since: datetime, now: datetime, limit_seconds: int) -> bool:
@@ -794,3 +893,41 @@ def ivr_problems(spec: IvrNodeSpec, siblings_keys: Iterable[str], has_children: 
     if spec.action != IvrAction.MENU and has_children:
         problems["action"] = "has_children"
     return problems
+
+
+# --- queue set-up (CT-5) ----------------------------------------------------------------------------
+
+
+def overflow_problem(
+    queue_id: int | None,
+    target_id: int | None,
+    targets: Mapping[int, int | None],
+    same_centre: bool,
+) -> str | None:
+    """CT-5: why `queue_id` may not overflow to `target_id`, as a rule code; None when it may.
+
+    `targets` maps each queue of the centre to its current overflow target. A new queue
+    (`queue_id` None) cannot close a cycle: nothing overflows into it yet.
+    """
+    if target_id is None:
+        return None
+    if not same_centre:
+        return "overflow_other_centre"
+    if target_id == queue_id:
+        return "overflow_to_itself"
+    if queue_id is not None and ivr_creates_cycle(targets, queue_id, target_id):
+        return "overflow_cycle"
+    return None
+
+
+def overlapping_weekdays(periods: Iterable[OpeningHours]) -> list[int]:
+    """CT-5: the weekdays on which two open periods overlap, sorted (touching ends do not overlap)."""
+    by_day: dict[int, list[OpeningHours]] = {}
+    for period in periods:
+        by_day.setdefault(period.weekday, []).append(period)
+    clashes = []
+    for weekday, day in sorted(by_day.items()):
+        day.sort(key=lambda p: p.opens)
+        if any(later.opens < earlier.closes for earlier, later in itertools.pairwise(day)):
+            clashes.append(weekday)
+    return clashes

@@ -30,6 +30,7 @@ from banzu.contact.models import (
     LIVE_STATUSES,
     AgentSession,
     AgentStateChange,
+    CallParty,
     Contact,
     ContactEvent,
     Customer,
@@ -273,7 +274,9 @@ def enqueue_contact(
     if not queue_open_at(queue, now):
         raise Conflict(_("The queue %(queue)s is closed now.") % {"queue": queue.name}, code="queue_closed")
     if customer is None and caller_number:
-        customer = Customer.objects.filter(centre_id=queue.centre_id, phone=caller_number).order_by("pk").first()
+        from banzu.contact.selectors import find_customer
+
+        customer = find_customer(queue.centre_id, caller_number)
     try:
         with transaction.atomic():
             contact = Contact.objects.create(
@@ -337,7 +340,10 @@ def available_agents(centre: Any) -> list[rules.AvailableAgent]:
     )
     ids = [row[0] for row in sessions]
     live: dict[int, dict[int, int]] = defaultdict(dict)
-    ringing: set[int] = set()
+    # On someone else's call (consulted, three-party, called internally): not free either.
+    ringing: set[int] = set(
+        CallParty.objects.filter(agent_id__in=ids, ended_at__isnull=True).values_list("agent_id", flat=True)
+    )
     held = (
         Contact.objects.filter(agent_id__in=ids, status__in=LIVE_STATUSES)
         .order_by()
@@ -376,6 +382,8 @@ def waiting_contacts(centre: Any) -> list[rules.WaitingContact]:
 def _agent_has_room(session: AgentSession, contact: Contact) -> bool:
     """Under the agent's lock: ready, or busy on the same multi-contact channel with room; no offer ringing."""
     if session.state not in (State.READY, State.BUSY):
+        return False
+    if CallParty.objects.filter(agent_id=session.employee_id, ended_at__isnull=True).exists():
         return False
     held = (
         Contact.objects.filter(agent_id=session.employee_id, status__in=LIVE_STATUSES)
@@ -632,7 +640,8 @@ def withdraw_offer(*, contact_id: int, now: datetime, offered_at: datetime | Non
 def expire_offers(*, centre: Any, now: datetime) -> list[int]:
     """RONA sweep: withdraw every offer of `centre` that rang for its queue's offer timeout."""
     default = policy("contact.offer_timeout_seconds", centre)
-    rows = Contact.objects.filter(centre=centre, status=Status.OFFERED).values_list(
+    # Calls the agent dialled themselves (no queue) ring until the switch reports the far end.
+    rows = Contact.objects.filter(centre=centre, status=Status.OFFERED, queue__isnull=False).values_list(
         "pk", "offered_at", "queue__offer_timeout_seconds"
     )
     withdrawn = []

@@ -27,3 +27,17 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_id_number(value: str) -> str:
+    """110***********1234: ID card numbers and credit codes keep their region prefix and last four."""
+    return mask_phone(value)
+
+
+def mask_address(address: str) -> str:
+    """北京市朝阳区****: the district stays, the street and door go."""
+    text = address.strip()
+    if not text:
+        return ""
+    keep = min(6, len(text) // 2)
+    return text[:keep] + "****"

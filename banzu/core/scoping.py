@@ -106,7 +106,7 @@ class ScopePaths:
 
     employee: str | None
     team: str | None
-    department: str
+    department: str | None  # None: a record of the whole centre, seen by anyone granted the action
     centre: str
 
 
@@ -247,7 +247,7 @@ def _lookup(path: str, suffix: str = "") -> str:
 
 
 def _scope_filter(paths: ScopePaths, scope: Scope, actor: Actor) -> Q:
-    if scope >= Scope.CENTRE:
+    if scope >= Scope.CENTRE or paths.department is None:
         return Q(**{_lookup(paths.centre): actor.centre_id})
     own = _own_filter(paths, actor)
     if scope == Scope.DEPARTMENT:

@@ -772,4 +772,49 @@ def ensure_demo_queues() -> list:
     from banzu.contact import ivr
 
     ivr.seed_demo_menu(centre=centre)  # CT-4: the menu callers walk before they queue
+    ensure_demo_customers(centre)
     return queues
+
+
+DEMO_CUSTOMERS = 40
+DEMO_CUSTOMER_TAGS = ["老客户", "多次来电", "投诉过", "企业客户", "需回访"]
+DEMO_COMPANIES = ["华信商贸有限公司", "东方建材有限公司", "蓝天物流有限公司", "新城餐饮管理有限公司"]
+
+
+def ensure_demo_customers(centre: Centre) -> int:
+    """CT-18: people and companies with one or two numbers, some VIP, some tagged; once per centre."""
+    from banzu.contact.models import Customer, CustomerNumber
+
+    if Customer.objects.filter(centre=centre).exists():
+        return 0
+    rng = random.Random(DEMO_CUSTOMERS)  # noqa: S311 - reproducible demo data, not secrets
+    plan = Planner(rng=rng, today=date.today())
+    names = [plan.names.make(female=rng.random() < 0.5) for _index in range(DEMO_CUSTOMERS - len(DEMO_COMPANIES))]
+    reason = _("Demo data")
+    for index, name in enumerate([*DEMO_COMPANIES, *names]):
+        company = index < len(DEMO_COMPANIES)
+        customer = Customer(
+            centre=centre,
+            kind=Customer.Kind.COMPANY if company else Customer.Kind.PERSON,
+            name=name,
+            vip_level=rng.choice([1, 2, 3]) if rng.random() < 0.2 else 0,
+            tags=rng.sample(DEMO_CUSTOMER_TAGS, rng.choice([0, 0, 1, 2])),
+        )
+        numbers = [plan.phone()]
+        if company or rng.random() < 0.3:
+            landline = f"010{rng.randrange(10**8):08d}"
+            if landline not in plan.phones:
+                plan.phones.add(landline)
+                numbers.append(landline)
+        customer.phone = numbers[0]
+        customer._change_reason = reason
+        customer.save()
+        for position, number in enumerate(numbers):
+            CustomerNumber.objects.create(
+                centre=centre,
+                customer=customer,
+                number=number,
+                label=CustomerNumber.Label.MOBILE if position == 0 else CustomerNumber.Label.LANDLINE,
+                primary=position == 0,
+            )
+    return DEMO_CUSTOMERS

@@ -218,6 +218,7 @@ class EmployeeSkill(models.Model):
     level = models.PositiveSmallIntegerField(
         _("skill level"), validators=[MinValueValidator(1), MaxValueValidator(5)], default=1
     )
+    history = HistoricalRecords()  # who gave whom which skill level, and when (CT-5)
 
     class Meta:
         ordering = ["employee", "skill"]

@@ -46,7 +46,27 @@ class QueueSkillFactory(factory.django.DjangoModelFactory):
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
+        skip_postgeneration_save = True
 
     centre = factory.SubFactory("banzu.org.tests.factories.CentreFactory")
     name = factory.Sequence(lambda n: f"客户{n}")
     phone = factory.Sequence(lambda n: f"139{n:08d}")
+
+    @factory.post_generation
+    def primary_number(obj, create, extracted, **kwargs):
+        """`phone` is also the customer's primary number, as contact.customers keeps it."""
+        if create and obj.phone:
+            from banzu.contact.models import CustomerNumber
+
+            CustomerNumber.objects.create(centre_id=obj.centre_id, customer=obj, number=obj.phone, primary=True)
+
+
+def fuzz_seed(org) -> None:
+    """Customers for the API fuzzer (CT-18): two of the fixture's centre, one of another centre."""
+    from banzu.contact.models import CustomerNumber
+    from banzu.org.tests.factories import CentreFactory
+
+    vip = CustomerFactory(centre=org.centre, name="王小明", phone="13912345678", vip_level=2, tags=["老客户"])
+    CustomerNumber.objects.create(centre=org.centre, customer=vip, number="01088886666", label="landline")
+    CustomerFactory(centre=org.centre, name="华信商贸有限公司", kind="company", phone="01066668888")
+    CustomerFactory(centre=CentreFactory(code="FZ", name="外地中心"), name="外地客户", phone="13912345678")

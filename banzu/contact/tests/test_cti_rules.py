@@ -25,6 +25,10 @@ ALLOWED = {
     *((kind, status) for kind in ("transferred", "conferenced", "consulted") for status in (S.CONNECTED, S.ON_HOLD)),
     *(("ended", status) for status in (S.QUEUED, S.OFFERED, S.CONNECTED, S.ON_HOLD)),
     *(("recording_available", status) for status in (S.CONNECTED, S.ON_HOLD, S.ACW, S.ENDED)),
+    ("far_end_answered", S.OFFERED),
+    ("dial_failed", S.OFFERED),
+    ("courtesy_message", S.QUEUED),
+    ("courtesy_message", S.OFFERED),
 }
 
 
@@ -52,6 +56,10 @@ def test_every_event_type_of_the_contract_is_known():
         "consulted",
         "ended",
         "recording_available",
+        "dialed",
+        "far_end_answered",
+        "dial_failed",
+        "courtesy_message",
         "agent_login",
         "agent_logout",
         "agent_ready",

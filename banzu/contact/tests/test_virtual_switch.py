@@ -229,7 +229,8 @@ def test_the_command_replays_arrivals_for_a_while_and_reports(org, line, tmp_pat
 )
 def test_the_command_refuses_what_it_cannot_use(args, message, monkeypatch):
     from django.core.management import CommandError, call_command
+    from django.utils import translation
 
     monkeypatch.setattr(vs.CtiClient, "RETRY_DELAYS", ())
-    with pytest.raises(CommandError, match=message):
+    with translation.override("en"), pytest.raises(CommandError, match=message):
         call_command("virtual_switch", *args)
