@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -47,7 +48,17 @@ class RunDetailSerializer(RunListSerializer):
 
 
 class RunInputSerializer(serializers.Serializer):
-    config = serializers.JSONField()
+    config = serializers.JSONField(
+        help_text=_lazy(
+            "The scenario. Queues and demand either from a forecast: queues [{code, skill_ids, "
+            "service_level_percent, service_level_seconds, priority, strategy}] and intervals [{start, queue, "
+            "volume, aht_seconds, patience_seconds}]; or replayed from history: replay {queue_ids: [queue id], "
+            "start, end} (ISO date-times, at most simulation.max_replay_days apart; queues within the caller's "
+            "scope; the contacts queued in them in [start, end) arrive as recorded). Agents either as agents "
+            "[{id, skills: {skill id: level}, shifts: [[start, end]]}] or as staffing [{start, agents}]. "
+            "Optional: seed, interval_minutes. Bad input answers 400 naming the field, e.g. replay.queue_ids[0]."
+        ),
+    )
 
 
 class SimulationRunViewSet(

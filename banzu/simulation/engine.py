@@ -18,10 +18,17 @@ answer is the one it would give on the whole state:
   skills), the longest-ready one plus any tied with it. Alike agents differ only by how long they
   have been ready, the order the longest-idle, best-skills and customer-priority strategies pick
   them in; with any other strategy (round robin) every ready agent of the queue is passed;
-* an agent becomes ready (a contact ends, a shift starts): if a queue it serves has waiting
-  contacts, ``choose`` gets the agent and the first waiting contact of each such queue. Contacts of
-  one queue are served in queue order; the simulator sets no overflow, which would make a
-  contact's eligible agents depend on its wait.
+* an agent becomes ready (a contact ends, a shift starts): if a queue it serves, directly or as an
+  overflow target, has waiting contacts, ``choose`` gets the agent and the first waiting contact of
+  each such queue. Contacts of one queue are served in queue order, and the first has waited the
+  longest, so if any of them has reached an overflow target, it has;
+* a waiting contact reaches an overflow limit (CT-5, the queue policy the live ACD uses): ``choose``
+  gets it and the longest-ready agents of every queue on its overflow chain, as on arrival.
+
+Overflow only widens which agents may answer: the contact stays its queue's in every statistic, as
+in the live interval statistics (``contact.statistics`` counts a contact under ``Contact.queue``);
+``Result.overflowed`` counts those answered by an overflow target's agent. A queue's maximum wait
+caps each contact's patience: past it the contact leaves the queue and is counted abandoned.
 
 ``simulate(..., whole_state=True)`` passes everything instead; the tests check that both decide
 alike. Reproducible: one NumPy generator seeded by the caller draws every random number.
@@ -34,7 +41,7 @@ import math
 import time as wall
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
@@ -48,7 +55,7 @@ _CHANNEL = 1
 
 # Event kinds, in the order they are handled when they fall on the same instant: an agent
 # finishing frees a seat before a shift ends, a contact abandons before a new shift picks it.
-_END, _SHIFT_END, _ABANDON, _SHIFT_START = 0, 1, 2, 3
+_END, _SHIFT_END, _ABANDON, _OVERFLOW, _SHIFT_START = 0, 1, 2, 3, 4
 
 _WAITING, _ANSWERED, _ABANDONED = 0, 1, 2
 
@@ -59,13 +66,20 @@ _BY_READY_TIME = frozenset({Strategy.LONGEST_IDLE, Strategy.SKILLS_BEST_MATCH, S
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """A simulated queue: the skills an agent needs (minimum level per skill) and its SL threshold."""
+    """A simulated queue: the skills an agent needs (minimum level per skill) and its SL threshold.
+
+    ``overflow_to`` (index of another queue) and ``overflow_after_seconds`` go together: after that
+    wait the contact may also be answered by that queue's agents. ``max_wait_seconds`` caps patience.
+    """
 
     code: str
     required_skills: Mapping[int, int]
     service_level_seconds: float
     priority: int = 0
     strategy: Strategy = Strategy.LONGEST_IDLE
+    overflow_to: int | None = None
+    overflow_after_seconds: float | None = None
+    max_wait_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,7 @@ class Result:
     staffed: np.ndarray
     routing_calls: int = 0
     seconds: float = 0.0
+    overflowed: np.ndarray | None = None  # answered by an overflow target's agent (intervals × queues)
 
     @property
     def contacts(self) -> int:
@@ -232,9 +247,28 @@ def simulate(
             priority=spec.priority,
             strategy=spec.strategy,
             required_skills=dict(spec.required_skills),
+            overflow_queue_id=spec.overflow_to if spec.overflow_after_seconds is not None else None,
+            overflow_after_seconds=spec.overflow_after_seconds if spec.overflow_to is not None else None,
         )
         for q, spec in enumerate(scenario.queues)
     }
+    # Each queue's overflow chain and the waits at which its contacts reach each next target.
+    chains: list[list[int]] = []
+    limits: list[list[float]] = []
+    for q in range(nq):
+        chain, marks, waited = [q], [], 0.0
+        policy = policies[q]
+        while policy.overflow_queue_id is not None and policy.overflow_queue_id not in chain:
+            if policy.overflow_queue_id not in policies:
+                raise ValueError("a queue overflows to an unknown queue")
+            waited += float(policy.overflow_after_seconds)
+            marks.append(waited)
+            chain.append(policy.overflow_queue_id)
+            policy = policies[policy.overflow_queue_id]
+        chains.append(chain)
+        limits.append(marks)
+    overflowing = any(limits)
+    max_wait = [math.inf if spec.max_wait_seconds is None else float(spec.max_wait_seconds) for spec in scenario.queues]
     round_robin = any(spec.strategy == Strategy.ROUND_ROBIN for spec in scenario.queues)
     # Strategies known to pick among alike agents by how long they have been ready; any other gets
     # every ready agent of the queue.
@@ -274,6 +308,8 @@ def simulate(
     serves = [
         [q for q, policy in policies.items() if rules.has_skills(dict(key), policy.required_skills)] for key in profiles
     ]
+    # The queues whose contacts a profile may answer: those it serves and those overflowing to them.
+    reach = [[q for q in range(nq) if any(target in mine for target in chains[q])] for mine in map(set, serves)]
     line_ids: dict[tuple, int] = {}
     profile_lines: list[list[int]] = []
     queue_lines: list[list[int]] = [[] for _ in range(nq)]
@@ -286,6 +322,8 @@ def simulate(
                 line_ids[alike] = len(line_ids)
                 queue_lines[q].append(line_ids[alike])
             profile_lines[p].append(line_ids[alike])
+    # The lines whose agents may answer a contact of each queue, once it has waited long enough.
+    chain_lines = [[line for target in chains[q] for line in queue_lines[target]] for q in range(nq)]
     # Ready agents per line in the order they became ready: (since, agent, token). An entry is
     # current while the agent's token matches; entries of agents who left are dropped lazily.
     ready: list[deque[tuple[float, int, int]]] = [deque() for _ in line_ids]
@@ -316,14 +354,16 @@ def simulate(
     # Statistics count each contact in its arrival interval and queue: its cell.
     cells_array = (arrivals.at // length).astype(np.int64) * nq + arrivals.queue
     cell_of = cells_array.tolist()
+    overflowed = [0] * cells
     served_from = [-1.0] * total  # when each answered contact's service started
     views: list[WaitingContact | None] = [None] * total
     waiting: list[deque[int]] = [deque() for _ in range(nq)]
     waiting_count = [0] * nq
     routing_calls = 0
     choose = rules.choose
-    td = timedelta
+    td = timedelta  # called as td(0, seconds): positional arguments are a third faster than seconds=
     heappush, heappop = heapq.heappush, heapq.heappop
+    new = object.__new__
     pointers: dict[int, int | None] = dict.fromkeys(policies)
 
     def contact_view(c: int, queued_at: datetime | None = None) -> WaitingContact:
@@ -333,7 +373,7 @@ def simulate(
                 WaitingContact,
                 contact_id=c,
                 queue_id=queue_of[c],
-                queued_at=queued_at or base + td(seconds=at[c]),
+                queued_at=queued_at or base + td(0, at[c]),
                 priority=0,
                 customer_priority=0,
             )
@@ -344,9 +384,8 @@ def simulate(
         seq += 1
         p = profile_of[agent]
         token_of[agent] = seq
-        view = agent_view[agent] = _fast(
-            AvailableAgent, agent_id=agent, idle_since=moment, skills=skills_of[agent], live=_NOTHING_LIVE
-        )
+        view = agent_view[agent] = new(AvailableAgent)  # see _fast
+        view.__dict__.update(agent_id=agent, idle_since=moment, skills=skills_of[agent], live=_NOTHING_LIVE)
         ready_now[agent] = view
         entry = (now, agent, seq)
         for line in profile_lines[p]:
@@ -395,22 +434,17 @@ def simulate(
         assignments = choose(contacts, agents, moment, policies)
         if round_robin and assignments:
             pointers.update(rules.round_robin_pointers(policies, assignments))
-            policies = {
-                q: QueuePolicy(
-                    queue_id=q,
-                    channel_id=_CHANNEL,
-                    priority=p.priority,
-                    strategy=p.strategy,
-                    required_skills=p.required_skills,
-                    round_robin_after=pointers[q],
-                )
-                for q, p in policies.items()
-            }
+            policies = {q: replace(p, round_robin_after=pointers[q]) for q, p in policies.items()}
         for assignment in assignments:
             c = assignment.contact_id
             agent = assignment.agent_id
             q = queue_of[c]
-            leave_ready(agent)
+            if assignment.via_queue_id != q:
+                overflowed[cell_of[c]] += 1
+            token_of[agent] = -1  # leave_ready, inline: once per answered contact
+            del ready_now[agent]
+            for line in profile_lines[profile_of[agent]]:
+                ready_in[line] -= 1
             serving[agent] = True
             state[c] = _ANSWERED
             waiting_count[q] -= 1
@@ -427,27 +461,29 @@ def simulate(
 
     def agent_ready(agent: int, now: float) -> None:
         """Only this agent changed: the first waiting contact of each queue it serves may be routed."""
-        moment = base + td(seconds=now)
+        moment = base + td(0, now)
         become_ready(agent, now, moment)
         if whole_state:
             route(*whole(), now, moment)
             return
-        contacts = [first_waiting(q) for q in serves[profile_of[agent]] if waiting_count[q]]
+        contacts = [first_waiting(q) for q in reach[profile_of[agent]] if waiting_count[q]]
         if contacts:
             route(contacts, [agent_view[agent]], now, moment)
 
-    def contact_arrived(c: int) -> None:
-        """Only this contact changed: the longest-ready agent of each line serving its queue competes."""
-        now = at[c]
-        moment = base + td(seconds=now)
+    def contact_arrived(c: int, now: float) -> None:
+        """Only this contact changed (it arrived or reached an overflow limit): the longest-ready agent
+        of each line serving its queue or an overflow target competes; ``choose`` decides which may."""
+        moment = base + td(0, now)
         if whole_state:
-            contact_view(c, moment)
+            contact_view(c)
             route(*whole(), now, moment)
             return
         k = 0 if everyone else 1
-        agents = [view for line in queue_lines[queue_of[c]] if ready_in[line] for view in ready_agents(line, k)]
+        agents = [view for line in chain_lines[queue_of[c]] if ready_in[line] for view in ready_agents(line, k)]
+        if overflowing and len(agents) > 1:
+            agents = list({view.agent_id: view for view in agents}.values())  # an agent on two lines
         if agents:
-            route([contact_view(c, moment)], agents, now, moment)
+            route([contact_view(c, moment if now == at[c] else None)], agents, now, moment)
 
     # --- the event loop ---------------------------------------------------------------------------
     step = max(int(total * progress_step), 1)
@@ -472,6 +508,9 @@ def simulate(
                     cell = cell_of[x]
                     abandoned[cell] += 1
                     wait_all[cell] += now - at[x]
+            elif kind == _OVERFLOW:
+                if state[x] == _WAITING and ready_now:
+                    contact_arrived(x, now)
             elif kind == _SHIFT_START:
                 on_shift[x] = True
                 if serving[x]:
@@ -494,10 +533,17 @@ def simulate(
         waiting[q].append(c)
         waiting_count[q] += 1
         if ready_now:
-            contact_arrived(c)
-        if patience[c] != inf and state[c] == _WAITING:
-            seq += 1
-            heappush(heap, (at[c] + patience[c], _ABANDON, seq, c))
+            contact_arrived(c, at[c])
+        if state[c] == _WAITING:
+            leaves = min(patience[c], max_wait[q])
+            if leaves != inf:
+                seq += 1
+                heappush(heap, (at[c] + leaves, _ABANDON, seq, c))
+            for mark in limits[q]:
+                if mark >= leaves:
+                    break
+                seq += 1
+                heappush(heap, (at[c] + mark, _OVERFLOW, seq, c))
         if progress is not None and i >= next_report:
             next_report += step
             progress(i / total)
@@ -529,6 +575,7 @@ def simulate(
         staffed=np.array(staffed),
         routing_calls=routing_calls,
         seconds=wall.perf_counter() - started,
+        overflowed=np.array(overflowed, dtype=np.int64).reshape(shape),
     )
 
 

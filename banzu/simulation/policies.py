@@ -22,3 +22,16 @@ register(
         maximum=50_000_000,
     ),
 )
+
+register(
+    Policy(
+        "simulation.max_replay_days",
+        # A month of history is what CT-20's validation replays; longer periods are a batch job.
+        default=31,
+        spec="CT-20",
+        label=_("Longest period one simulation run may replay"),
+        unit=_("days"),
+        minimum=1,
+        maximum=366,
+    ),
+)

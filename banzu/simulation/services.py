@@ -37,11 +37,28 @@ Bad input raises ``django.core.exceptions.ValidationError`` naming the field (fo
       "staffing": [{"start": ISO datetime, "agents": int}],
     }
 
+Replay instead of a forecast: leave ``queues`` and ``intervals`` out and give::
+
+      "replay": {
+          "queue_ids": [int, ...],        # queues of the centre in the caller's scope of simulation.run
+          "start": ISO datetime,          # the recorded period [start, end): at most
+          "end": ISO datetime,            # simulation.max_replay_days long
+      }
+
+The queues are simulated with the routing policy of the live ACD (``contact.services.queue_policies``:
+skills, priority, strategy, overflow to another replayed queue) and their service level threshold,
+target and maximum wait. Every contact queued in them in the period arrives when it was queued,
+with its recorded handle time (talk + hold + after-call work). One who left unanswered has the
+patience they showed (their wait); an answered contact's patience was never seen and is taken as
+unlimited; an unanswered contact gets its queue's mean recorded handle time. The intervals are the
+grid from ``start``; the result has a row per interval and queue, in time then ``queue_ids`` order.
+
 Exactly one of ``agents`` and ``staffing`` must be given. The simulated horizon runs from the first
 interval start to the end of the last interval; shifts are cut to it. An agent who reaches the end
 of a shift finishes the contact in hand, then leaves. Contacts still waiting when nobody is left to
 answer them count as abandoned, so every offered contact is counted answered or abandoned. Every
-routing decision is ``contact.rules.choose`` (no overflow between simulated queues).
+routing decision is ``contact.rules.choose``; a contact answered through an overflow target counts
+under its own queue, as in the live interval statistics.
 
 ``SimulationRun.result`` when ``status == "done"``::
 
@@ -49,6 +66,7 @@ routing decision is ``contact.rules.choose`` (no overflow between simulated queu
       "intervals": [{
           "start": ISO datetime, "queue": str,
           "offered": int, "answered": int, "abandoned": int,
+          "overflowed": int,        # of the answered, those taken by an overflow target's agent
           "service_level": float,   # share of offered contacts answered within the threshold, 0..1
           "asa_seconds": float,     # mean wait of the answered contacts
           "abandon_rate": float,    # abandoned / offered, 0..1
@@ -75,16 +93,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from banzu.contact import services as contact_services
 from banzu.contact.rules import Strategy
 from banzu.core import scoping
 from banzu.core.errors import Conflict, OutOfScope, invalid
 from banzu.core.policies import policies_for
 from banzu.org.models import Employee, Skill
-from banzu.simulation import engine
+from banzu.simulation import engine, selectors
 from banzu.simulation.models import SimulationRun
 
 POLICY_KEYS = [
@@ -93,6 +113,7 @@ POLICY_KEYS = [
     "contact.short_interval_minutes",
     "contact.long_interval_minutes",
     "simulation.max_expected_contacts",
+    "simulation.max_replay_days",
 ]
 # Largest seed NumPy's generator and the database's bigint both accept.
 MAX_SEED = 2**63 - 1
@@ -109,6 +130,7 @@ class Plan:
     queue_codes: list[str]
     service_level_targets: list[int]  # percent, per queue
     seed: int
+    arrivals: engine.Arrivals | None = None  # replayed contacts; None: synthetic from the demand
 
 
 # --- validation ---------------------------------------------------------------------------------------
@@ -230,10 +252,11 @@ def _check_skills(skill_ids: set[int], field: str) -> None:
         raise invalid(field, _("Unknown skill %(id)s."), code="unknown_skill", params={"id": missing[0]})
 
 
-def plan_from_config(*, centre: Any, config: Any) -> Plan:
+def plan_from_config(*, centre: Any, config: Any, user: Any = None) -> Plan:
     """Validate a config (see the module docstring) and turn it into the engine's scenario.
 
-    Raises ValidationError naming the first bad field; reads only policies, skills and employees.
+    Raises ValidationError naming the first bad field; reads only policies, skills, employees and,
+    for a replay, queues (within `user`'s scope when given) and their recorded contacts.
     """
     if not isinstance(config, dict):
         raise invalid("config", _("The simulation input must be an object."), code="not_an_object")
@@ -254,6 +277,44 @@ def plan_from_config(*, centre: Any, config: Any) -> Plan:
         )
     length = timedelta(minutes=minutes)
 
+    if "replay" in config:
+        queues, codes, targets, first, intervals, arrivals = _replay(config, centre, zone, length, defaults, user)
+        rows = [
+            ((first + index * length).astimezone(zone).isoformat(), index, queue)
+            for index in range(intervals)
+            for queue in range(len(queues))
+        ]
+        demand: list[engine.Demand] = []
+    else:
+        queues, codes, targets, first, intervals, demand, rows = _demand(config, zone, length, minutes, defaults)
+        arrivals = None
+
+    # Exactly one of the two ways to give agents.
+    if ("agents" in config) == ("staffing" in config):
+        raise invalid(
+            "agents", _("Give either agents with shifts or staffing per interval."), code="agents_or_staffing"
+        )
+    agents = (
+        _agents(config, centre, zone, first)
+        if "agents" in config
+        else _staffing(config, zone, first, length, intervals, queues)
+    )
+    scenario = engine.Scenario(
+        start=first,
+        interval_seconds=length.total_seconds(),
+        intervals=intervals,
+        queues=queues,
+        demand=demand,
+        agents=agents,
+        seed=seed,
+    )
+    return Plan(
+        scenario=scenario, rows=rows, queue_codes=codes, service_level_targets=targets, seed=seed, arrivals=arrivals
+    )
+
+
+def _demand(config: dict, zone: ZoneInfo, length: timedelta, minutes: int, defaults: dict) -> tuple:
+    """Queues and forecast demand rows: (queues, codes, targets, first start, intervals, demand, rows)."""
     queues, codes, targets, skills = _queues(config, defaults)
     _check_skills(skills, "queues")
 
@@ -307,27 +368,105 @@ def plan_from_config(*, centre: Any, config: Any) -> Plan:
             code="too_many_contacts",
             params={"expected": round(expected), "limit": defaults["simulation.max_expected_contacts"]},
         )
+    return queues, codes, targets, first, intervals, demand, rows
 
-    # Exactly one of the two ways to give agents.
-    if ("agents" in config) == ("staffing" in config):
+
+def _replay(config: dict, centre: Any, zone: ZoneInfo, length: timedelta, defaults: dict, user: Any) -> tuple:
+    """Queues and recorded arrivals of a replay: (queues, codes, targets, start, intervals, arrivals)."""
+    item = _object(config.get("replay"), "replay")
+    for key in ("queues", "intervals"):
+        if key in config:
+            raise invalid(
+                key,
+                _("A replay takes its queues and demand from history: leave %(field)s out."),
+                code="replay_with_demand",
+                params={"field": key},
+            )
+    ids = item.get("queue_ids")
+    if not isinstance(ids, list) or not ids or not all(_is_int(i) for i in ids) or len(set(ids)) != len(ids):
+        raise invalid("replay.queue_ids", _("Give a list of different queue ids to replay."), code="invalid_queue_ids")
+    start = _moment(item.get("start"), "replay.start", zone)
+    end = _moment(item.get("end"), "replay.end", zone)
+    if end <= start:
+        raise invalid("replay.end", _("The end of the period must come after its start."), code="end_before_start")
+    days = defaults["simulation.max_replay_days"]
+    if end - start > timedelta(days=days):
         raise invalid(
-            "agents", _("Give either agents with shifts or staffing per interval."), code="agents_or_staffing"
+            "replay.end",
+            _("One run may replay at most %(days)s days."),
+            code="period_too_long",
+            params={"days": days},
         )
-    agents = (
-        _agents(config, centre, zone, first)
-        if "agents" in config
-        else _staffing(config, zone, first, length, intervals, queues)
+    known = {queue.pk: queue for queue in selectors.replay_queues(user, centre).filter(pk__in=ids)}
+    routing = contact_services.queue_policies(centre)  # the policies the live ACD routes with
+    for i, queue_id in enumerate(ids):
+        if queue_id not in known or queue_id not in routing:
+            raise invalid(
+                f"replay.queue_ids[{i}]",
+                _("Unknown queue %(id)s, or one you may not plan for."),
+                code="unknown_queue",
+                params={"id": queue_id},
+            )
+    index_of = {queue_id: k for k, queue_id in enumerate(ids)}
+    specs = []
+    for queue_id in ids:
+        queue, policy = known[queue_id], routing[queue_id]
+        # Overflow to a queue outside the replay has no simulated agents to reach: left out.
+        target = index_of.get(policy.overflow_queue_id)
+        specs.append(
+            engine.QueueSpec(
+                queue.code,
+                dict(policy.required_skills),
+                queue.service_level_seconds or defaults["contact.service_level_seconds"],
+                policy.priority,
+                policy.strategy,
+                overflow_to=target,
+                overflow_after_seconds=policy.overflow_after_seconds if target is not None else None,
+                max_wait_seconds=queue.max_wait_seconds,
+            )
+        )
+    targets = [known[i].service_level_percent or defaults["contact.service_level_percent"] for i in ids]
+    recorded = selectors.recorded_contacts(centre, ids, start, end)
+    if not recorded:
+        raise invalid("replay", _("No contacts of these queues were recorded in this period."), code="empty_period")
+    limit = defaults["simulation.max_expected_contacts"]
+    if len(recorded) > limit:
+        raise invalid(
+            "replay",
+            _("The period has %(expected)s contacts; one run may expect at most %(limit)s."),
+            code="too_many_contacts",
+            params={"expected": len(recorded), "limit": limit},
+        )
+    intervals = math.ceil((end - start) / length)
+    return specs, [known[i].code for i in ids], targets, start, intervals, _recorded_arrivals(recorded, start, index_of)
+
+
+def _recorded_arrivals(recorded: list[tuple], start: datetime, index_of: dict[int, int]) -> engine.Arrivals:
+    """The engine's arrivals from recorded contacts (see the module docstring for what is assumed)."""
+    at, queue, handle, patience = [], [], [], []
+    handled: dict[int, list[float]] = {}
+    for queue_id, queued_at, answered_at, seconds, wait, ended_at in recorded:
+        at.append((queued_at - start).total_seconds())
+        queue.append(index_of[queue_id])
+        if answered_at is not None:
+            handle.append(float(seconds or 0))
+            handled.setdefault(queue_id, []).append(float(seconds or 0))
+            patience.append(math.inf)
+        else:
+            handle.append(math.nan)  # filled in below with the queue's mean
+            left = wait if wait else (ended_at - queued_at).total_seconds() if ended_at else None
+            patience.append(math.inf if left is None else float(left))
+    overall = [value for values in handled.values() for value in values]
+    means = {q: sum(values) / len(values) for q, values in handled.items()}
+    fallback = sum(overall) / len(overall) if overall else 0.0
+    by_index = {index: means.get(queue_id, fallback) for queue_id, index in index_of.items()}
+    handle = [by_index[q] if math.isnan(h) else h for h, q in zip(handle, queue, strict=True)]
+    return engine.Arrivals(
+        at=np.array(at, dtype=float),
+        queue=np.array(queue, dtype=np.int64),
+        handle=np.array(handle, dtype=float),
+        patience=np.array(patience, dtype=float),
     )
-    scenario = engine.Scenario(
-        start=first,
-        interval_seconds=length.total_seconds(),
-        intervals=intervals,
-        queues=queues,
-        demand=demand,
-        agents=agents,
-        seed=seed,
-    )
-    return Plan(scenario=scenario, rows=rows, queue_codes=codes, service_level_targets=targets, seed=seed)
 
 
 def _agents(config: dict, centre: Any, zone: ZoneInfo, first: datetime) -> list[engine.AgentSpec]:
@@ -424,7 +563,7 @@ def start_run(*, user: Any, centre: Any, config: Any, now: datetime) -> Simulati
     actor = scoping.actor_for(user)
     if actor.centre_id is not None and actor.centre_id != centre.pk:
         raise OutOfScope()
-    plan = plan_from_config(centre=centre, config=config)
+    plan = plan_from_config(centre=centre, config=config, user=user)
     run = SimulationRun.objects.create(
         centre=centre,
         created_by_id=actor.employee_id,
@@ -460,6 +599,7 @@ def _report(plan: Plan, result: engine.Result) -> dict:
                 "offered": offered,
                 "answered": answered,
                 "abandoned": abandoned,
+                "overflowed": int(result.overflowed[index, queue]),
                 "service_level": ratio(result.answered_in_time[index, queue], offered),
                 "asa_seconds": round(ratio(result.wait_answered[index, queue], answered), 3),
                 "abandon_rate": ratio(abandoned, offered),
@@ -495,7 +635,7 @@ def run_simulation(*, run_id: int, now: datetime) -> SimulationRun:
                 written[0] = fraction
                 SimulationRun.objects.filter(pk=run_id).update(progress=round(fraction, 4))
 
-        result = engine.simulate(plan.scenario, progress=progress)
+        result = engine.simulate(plan.scenario, plan.arrivals, progress=progress)
         report = _report(plan, result)
     except Exception as exc:  # a failed run must say so, never stay "running"
         SimulationRun.objects.filter(pk=run_id).update(

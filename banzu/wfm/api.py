@@ -337,8 +337,7 @@ class ScenarioViewSet(
     def get_queryset(self):
         return selectors.scenarios_visible_to(self.request.user)
 
-    def _save(self, request, scenario_id=None, partial=False):
-        current = self.get_object() if scenario_id is not None else None
+    def _save(self, request, current=None, partial=False):
         data = request.data
         if partial and current is not None and isinstance(data, Mapping):
             data = dict(data)
@@ -350,7 +349,7 @@ class ScenarioViewSet(
             user=request.user,
             name=values.validated_data["name"],
             inputs=values.validated_data["inputs"],
-            scenario_id=scenario_id,
+            scenario_id=current.pk if current is not None else None,
             now=timezone.now(),
         )
 
@@ -361,15 +360,15 @@ class ScenarioViewSet(
 
     @extend_schema(request=ScenarioInput, responses=ScenarioSerializer)
     def update(self, request, pk=None):
-        return Response(ScenarioSerializer(self._save(request, int(pk))).data)
+        return Response(ScenarioSerializer(self._save(request, self.get_object())).data)
 
     @extend_schema(request=ScenarioInput, responses=ScenarioSerializer)
     def partial_update(self, request, pk=None):
-        return Response(ScenarioSerializer(self._save(request, int(pk), partial=True)).data)
+        return Response(ScenarioSerializer(self._save(request, self.get_object(), partial=True)).data)
 
     def destroy(self, request, pk=None):
-        self.get_object()
-        services.delete_scenario(user=request.user, scenario_id=int(pk))
+        scenario = self.get_object()
+        services.delete_scenario(user=request.user, scenario_id=scenario.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
-from banzu.contact.models import Contact, Queue
+from banzu.contact import rules as contact_rules
+from banzu.contact.models import Contact, Queue, QueueInterval
 from banzu.core import scoping
 from banzu.core.calendar import centre_zone
+from banzu.core.policies import policies_for
 from banzu.org.models import Employee
 from banzu.wfm import rules
 from banzu.wfm.models import ForecastInterval, ForecastSnapshot, StaffingRequirement, WhatIfScenario
@@ -66,34 +68,76 @@ def stored_requirements(snapshot: ForecastSnapshot, target: rules.Target, shrink
 
 
 # --- actuals ---------------------------------------------------------------------------------------------
-# Actual volumes and handle times come from here only. They are counted from contacts today; when the
-# contact app's interval statistics (CT-16) exist, these two functions read them instead.
+# Actual volumes and handle times come from here only, read from the queue interval statistics that
+# contact.statistics maintains as contacts end (CT-16: dashboards and KPIs never rescan raw contacts).
+# A contact counts in the interval it was queued in, once it was answered or abandoned; history from
+# before the rows were kept is brought in with contact.statistics.rebuild_interval_statistics.
+
+_LENGTH_KEYS = ["contact.short_interval_minutes", "contact.long_interval_minutes"]
+# The contacts the interval rows count as offered: answered (then ended) or abandoned.
+_OFFERED = (Contact.Status.ACW, Contact.Status.ENDED, Contact.Status.ABANDONED)
+
+
+def _stored_lengths(queue: Queue) -> tuple[tuple[int, ...], Any]:
+    """The interval lengths the statistics rows are kept in (shortest first) and the centre's zone."""
+    values = policies_for(queue.centre_id, _LENGTH_KEYS)
+    lengths = contact_rules.interval_lengths(*(values[key] for key in _LENGTH_KEYS))
+    return tuple(sorted(set(lengths))), centre_zone(queue.centre)
 
 
 def actual_volumes(queue: Queue, *, first: datetime, interval_minutes: int, count: int) -> list[int]:
-    """Contacts that arrived in `queue` in each interval of the grid starting at `first`."""
+    """Contacts offered to `queue` in each interval of the grid starting at `first`."""
     end = first + timedelta(minutes=interval_minutes * count)
-    arrivals = Contact.objects.filter(queue=queue, arrived_at__gte=first, arrived_at__lt=end).values_list(
-        "arrived_at", flat=True
+    lengths, zone = _stored_lengths(queue)
+    # The longest stored length whose rows nest in the grid's intervals.
+    stored = next(
+        (
+            minutes
+            for minutes in reversed(lengths)
+            if interval_minutes % minutes == 0 and contact_rules.interval_start(first, minutes, zone) == first
+        ),
+        None,
     )
-    return rules.bucket_counts(arrivals, first=first, interval_minutes=interval_minutes, count=count)
+    if stored is None:  # a grid no stored length tiles (never one of the centre's own): count contacts
+        arrivals = Contact.objects.filter(
+            queue=queue, queued_at__gte=first, queued_at__lt=end, status__in=_OFFERED
+        ).values_list("queued_at", flat=True)
+        return rules.bucket_counts(arrivals, first=first, interval_minutes=interval_minutes, count=count)
+    counts = [0] * count
+    step = interval_minutes * 60
+    rows = QueueInterval.objects.filter(queue=queue, minutes=stored, start__gte=first, start__lt=end)
+    for start, offered in rows.values_list("start", "offered"):
+        counts[int((start - first).total_seconds() // step)] += offered
+    return counts
 
 
 def handled_contacts(queue: Queue, *, start: datetime, end: datetime, zone) -> list[tuple[datetime, float]]:
-    """(local arrival time, handle time in seconds) of the answered contacts of `queue` in [start, end)."""
-    rows = (
-        Contact.objects.filter(queue=queue, arrived_at__gte=start, arrived_at__lt=end, answered_at__isnull=False)
-        .annotate(handle=F("talk_seconds") + F("hold_seconds") + F("acw_seconds"))
-        .values_list("arrived_at", "handle")
-    )
-    return [(moment.astimezone(zone), float(handle)) for moment, handle in rows if handle and handle > 0]
+    """(local interval start, handle time in seconds) for each answered contact of `queue` in [start, end).
+
+    The rows hold each interval's total handle time (talk + hold + after-call work) and answered
+    count, so every contact of an interval stands at the interval's mean: the handle time profile
+    and the overall mean come out as from the contacts themselves. Intervals of the shortest stored
+    length, so each falls in one slot of any planning interval.
+    """
+    lengths, _zone = _stored_lengths(queue)
+    rows = QueueInterval.objects.filter(
+        queue=queue, minutes=lengths[0], start__gte=start, start__lt=end, answered__gt=0
+    ).values_list("start", "answered", "talk_seconds", "hold_seconds", "acw_seconds")
+    out: list[tuple[datetime, float]] = []
+    for moment, answered, talk, hold, acw in rows.order_by("start"):
+        total = talk + hold + acw
+        if total > 0:
+            out.extend([(moment.astimezone(zone), total / answered)] * answered)
+    return out
 
 
 def first_arrival(queue: Queue, *, since: datetime) -> datetime | None:
+    """The start of the first interval since `since` in which `queue` was offered contacts."""
+    lengths, _zone = _stored_lengths(queue)
     return (
-        Contact.objects.filter(queue=queue, arrived_at__gte=since)
-        .order_by("arrived_at")
-        .values_list("arrived_at", flat=True)
+        QueueInterval.objects.filter(queue=queue, minutes=lengths[0], start__gte=since, offered__gt=0)
+        .order_by("start")
+        .values_list("start", flat=True)
         .first()
     )
 

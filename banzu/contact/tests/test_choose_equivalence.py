@@ -50,7 +50,7 @@ skills = st.dictionaries(st.integers(0, 3), st.integers(1, 5), max_size=3)
 
 
 @st.composite
-def floors(draw):
+def floors(draw, max_contacts: int = 30, max_agents: int = 25):
     queue_count = draw(st.integers(1, 5))
     queues = {}
     for q in range(1, queue_count + 1):
@@ -66,7 +66,7 @@ def floors(draw):
             overflow_after_seconds=draw(st.integers(0, 120)) if overflow else None,
             round_robin_after=draw(st.one_of(st.none(), st.integers(0, 40))),
         )
-    ids = draw(st.lists(st.integers(1, 40), unique=True, max_size=25))
+    ids = draw(st.lists(st.integers(1, 40), unique=True, max_size=max_agents))
     agents = [
         rules.AvailableAgent(
             agent_id=agent_id,
@@ -84,7 +84,7 @@ def floors(draw):
             priority=draw(st.integers(0, 1)),
             customer_priority=draw(st.integers(0, 2)),
         )
-        for c in range(1, draw(st.integers(0, 30)) + 1)
+        for c in range(1, draw(st.integers(0, max_contacts)) + 1)
     ]
     return waiting, agents, queues
 
@@ -104,3 +104,31 @@ def test_choose_does_not_depend_on_the_order_of_its_inputs(floor, rng):
     rng.shuffle(shuffled_waiting)
     rng.shuffle(shuffled_agents)
     assert rules.choose(shuffled_waiting, shuffled_agents, NOW, queues) == rules.choose(waiting, agents, NOW, queues)
+
+
+# One contact or one agent takes choose's direct scan: the same answer as the reference, on floors
+# where that case is the rule rather than the odd example.
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(floors(max_contacts=1))
+def test_one_contact_is_decided_as_the_full_scan_does(floor):
+    waiting, agents, queues = floor
+    assert rules.choose(waiting, agents, NOW, queues) == full_scan(waiting, agents, NOW, queues)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(floors(max_agents=1))
+def test_one_agent_is_decided_as_the_full_scan_does(floor):
+    waiting, agents, queues = floor
+    assert rules.choose(waiting, agents, NOW, queues) == full_scan(waiting, agents, NOW, queues)
+
+
+def test_ties_in_the_direct_scan_go_to_the_lowest_id_as_in_the_ranked_lists():
+    queue = rules.QueuePolicy(queue_id=1, channel_id=1, required_skills={7: 1})
+    same = NOW - timedelta(seconds=30)
+    agents = [rules.AvailableAgent(agent_id, same, {7: 1}) for agent_id in (9, 4, 6)]
+    one = [rules.WaitingContact(1, 1, NOW)]
+    assert rules.choose(one, agents, NOW, {1: queue}) == [rules.Assignment(1, 4, 1, 1)]
+    # One agent, two contacts queued at the same moment: the lower contact id first.
+    two = [rules.WaitingContact(8, 1, same), rules.WaitingContact(3, 1, same)]
+    assert rules.choose(two, agents[:1], NOW, {1: queue}) == [rules.Assignment(3, 9, 1, 1)]
+    assert rules.choose(two, agents, NOW, {1: queue}) == full_scan(two, agents, NOW, {1: queue})

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from banzu.contact import statistics
 from banzu.contact.models import Contact
 from banzu.contact.tests.factories import QueueFactory, channel
 from banzu.wfm import services
@@ -68,3 +69,5 @@ def arrived(queue, moments: Iterable[datetime], *, handle_seconds: int = 180) ->
         )
         for moment in moments
     )
+    # Planning reads the interval statistics kept as contacts end; rows for contacts written directly.
+    statistics.rebuild_interval_statistics(centre=queue.centre_id)
