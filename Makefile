@@ -40,7 +40,7 @@ format: $(VENV)/.dev-installed
 bench: $(VENV)/.bench-installed
 	$(PY) -m bench
 
-# The API fuzzer with more examples per operation and role than the test suite's quick pass.
+# The API fuzzer's long run: more examples per operation and role than the suite's quick pass, failures shrunk.
 FUZZ_EXAMPLES ?= 60
 fuzz: $(VENV)/.dev-installed
 	BANZU_TESTING=1 BANZU_FUZZ=1 BANZU_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -n 2 -p no:cacheprovider \

@@ -205,6 +205,19 @@ LIST_PARAMETERS = [
     OpenApiParameter("filed_to", OpenApiTypes.DATE),
 ]
 
+
+class PeriodQuery(serializers.Serializer):
+    """The API refuses a filing date it cannot read, where the list page ignores it (selectors)."""
+
+    filed_from = serializers.DateField(required=False)
+    filed_to = serializers.DateField(required=False)
+
+
+def ensure_readable_period(params) -> None:
+    given = {name: params[name] for name in ("filed_from", "filed_to") if params.get(name)}
+    PeriodQuery(data=given).is_valid(raise_exception=True)
+
+
 AnalysisSerializer = inline_serializer(
     "ComplaintAnalysis",
     {
@@ -247,6 +260,7 @@ class ComplaintViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retriev
 
     def get_queryset(self):
         if self.action == "list":
+            ensure_readable_period(self.request.query_params)
             zone = None
             actor = scoping.actor_for(self.request.user)
             if actor.centre_id is not None:
@@ -318,6 +332,7 @@ class ComplaintViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retriev
     @action(detail=False, methods=["get"])
     def analysis(self, request):
         """CMP-6: counts by cause, channel, level and team over the complaints the caller may analyse."""
+        ensure_readable_period(request.query_params)
         first, last = selectors.period(request.query_params, timezone.localdate())
         queryset = selectors.complaints_in_period(request.user, first, last, action="complaints.analyse")
         result = analysis.analyse_queryset(queryset)

@@ -4,8 +4,10 @@ the service-rule checks, recordings are never deleted, the menu is edited on its
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -174,6 +176,36 @@ class IvrNodeSerializer(serializers.ModelSerializer):
         ]
 
 
+class IvrStepNodeSerializer(serializers.Serializer):
+    """One node as the switch plays it (rules.IvrNodeSpec)."""
+
+    id = serializers.IntegerField()
+    key = serializers.CharField(allow_blank=True)
+    action = serializers.ChoiceField(choices=IvrNode.Action.choices)
+    prompt = serializers.CharField(allow_blank=True)
+    queue = serializers.IntegerField(allow_null=True)
+    answer = serializers.CharField(allow_blank=True)
+    category = serializers.CharField(allow_blank=True)
+
+
+class IvrTreeNodeSerializer(IvrStepNodeSerializer):
+    """A node of `tree/` with its choices nested, root first."""
+
+    common_question = serializers.BooleanField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["children"] = IvrTreeNodeSerializer(many=True)  # declared here: the class refers to itself
+        return fields
+
+
+class IvrStepSerializer(serializers.Serializer):
+    path = serializers.ListField(child=serializers.CharField())
+    done = serializers.BooleanField()
+    node = IvrStepNodeSerializer(allow_null=True)
+    category = serializers.CharField(allow_blank=True)
+
+
 class IvrNodeViewSet(viewsets.ReadOnlyModelViewSet):
     """CT-4: the IVR menu of the caller's centre; `tree/` nests it, `walk/` plays one key press."""
 
@@ -188,10 +220,21 @@ class IvrNodeViewSet(viewsets.ReadOnlyModelViewSet):
         super().check_permissions(request)
         scoping.ensure_can(request.user, self.scope_action)
 
+    @extend_schema(responses=IvrTreeNodeSerializer)
     @action(detail=False, methods=["get"])
     def tree(self, request):
-        return Response(ivr.published_tree(scoping.actor_for(request.user).centre_id))
+        tree = ivr.published_tree(scoping.actor_for(request.user).centre_id)
+        if tree is None:
+            raise exceptions.NotFound(_("This centre has no IVR menu yet."))
+        return Response(tree)
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("path", str, description="Keys pressed so far, comma-separated, e.g. 1,3."),
+            OpenApiParameter("key", str, description="The key pressed next."),
+        ],
+        responses=IvrStepSerializer,
+    )
     @action(detail=False, methods=["get"])
     def walk(self, request):
         """?path=1,3&key=2: where pressing `key` after `path` leads."""

@@ -119,3 +119,12 @@ def test_the_analysis_counts_the_callers_complaints(org, api_as, file, advance):
     body = api_as("manager").get("/api/v1/complaints/analysis/?filed_from=2024-03-01&filed_to=2024-03-31").json()
     assert (body["total"], body["valid"], body["undecided"]) == (2, 1, 1)
     assert [level for level, _count in body["by_level"]] == ["Level 1", "Level 3"] or len(body["by_level"]) == 2
+
+
+@pytest.mark.parametrize("path", ["/api/v1/complaints/", "/api/v1/complaints/analysis/"])
+@pytest.mark.parametrize("field", ["filed_from", "filed_to"])
+def test_an_unreadable_filing_date_is_refused_naming_the_field(org, api_as, path, field):
+    response = api_as("supervisor").get(path, {field: "2025-13-40"})
+    assert response.status_code == 400
+    assert field in str(response.json())
+    assert api_as("supervisor").get(path, {field: "2025-03-14"}).status_code == 200

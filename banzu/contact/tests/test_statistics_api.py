@@ -273,3 +273,10 @@ def test_a_common_question_path_reaches_the_exception_list(records):
     found = ServiceException.objects.filter(contact_id=records["contact"]).values_list("kind", flat=True)
     assert "long_common_question" not in found  # handled in 95 s, within five minutes
     assert compliance.limits_for(ServiceException.objects.first().centre_id).common_question == 300
+
+
+def test_a_centre_without_an_ivr_menu_gets_a_clear_404(api_as, org):
+    response = api_as("agent").get("/api/v1/ivr-nodes/tree/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert "IVR" in str(response.json())

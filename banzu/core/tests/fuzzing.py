@@ -18,9 +18,10 @@ Scope checks ("no response leaks a record outside the caller's scope"):
   persona may see by the fixture's facts (agent: self; team leader: team A; supervisor:
   department D1; HR and administrator: the centre).
 
-Settings: ``BANZU_FUZZ_EXAMPLES`` examples per operation and persona (default 5, so the suite stays
+Settings: ``BANZU_FUZZ_EXAMPLES`` examples per operation and persona (default 3, so the suite stays
 quick; ``make fuzz`` runs more), ``BANZU_FUZZ_SEED`` a seed to explore new inputs (default:
-derandomized, the same inputs every run).
+derandomized, the same inputs every run), ``BANZU_FUZZ=1`` the long run: failing examples are shrunk
+to the smallest request that still fails (the quick pass reports the first one as it is).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import json
 import os
 import re
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,8 +48,6 @@ from django.db.models import Model
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
@@ -68,7 +68,8 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
-EXAMPLES = _env_int("BANZU_FUZZ_EXAMPLES", 5)
+LONG_RUN = bool(os.environ.get("BANZU_FUZZ", "").strip())
+EXAMPLES = _env_int("BANZU_FUZZ_EXAMPLES", 3)
 SEED: int | None = _env_int("BANZU_FUZZ_SEED", -1)
 SEED = None if SEED < 0 else SEED
 
@@ -135,8 +136,8 @@ def _serializer_model(value: Any) -> type[Model] | None:
 
 
 @functools.cache
-def api_schema() -> ApiSchema:
-    """The served OpenAPI document, generated in-process, and what each operation returns."""
+def api_schema(urlconf: str | None = None) -> ApiSchema:
+    """The served OpenAPI document (of `urlconf`, else the project's), and what each operation returns."""
     from drf_spectacular.generators import SchemaGenerator
     from drf_spectacular.openapi import AutoSchema
     from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -155,7 +156,7 @@ def api_schema() -> ApiSchema:
         return operation
 
     with mock.patch.object(AutoSchema, "get_operation", noting):
-        document = SchemaGenerator().get_schema(request=None, public=True)
+        document = SchemaGenerator(urlconf=urlconf).get_schema(request=None, public=True)
     # Rendered and parsed again, so lazy translations and the like become plain JSON.
     raw = json.loads(OpenApiJsonRenderer().render(document, renderer_context={}))
     default_security = raw.get("security")
@@ -210,12 +211,13 @@ def _shape(label: str) -> str:
     return re.sub(r"\{[^}]*\}", "{}", label)
 
 
-def endpoints_missing_from_schema() -> list[str]:
+def endpoints_missing_from_schema(urlconf: str | None = None) -> list[str]:
     """API endpoints the URLconf serves but the schema leaves out, so the fuzzer would not see them."""
     from drf_spectacular.generators import EndpointEnumerator
 
-    documented = {_shape(label) for label in api_schema().operations}
-    served = {f"{method.upper()} {path}" for path, _regex, method, _view in EndpointEnumerator().get_api_endpoints()}
+    documented = {_shape(label) for label in api_schema(urlconf).operations}
+    endpoints = EndpointEnumerator(urlconf=urlconf).get_api_endpoints()
+    served = {f"{method.upper()} {path}" for path, _regex, method, _view in endpoints}
     return sorted(label for label in served if _shape(label) not in documented)
 
 
@@ -274,17 +276,6 @@ class InProcessApp:
             signals.request_started.connect(close_old_connections)
             signals.request_finished.connect(close_old_connections)
         return [body]
-
-
-def reset_rate_limits(remote_addr: str, user_ids: Iterable[int]) -> None:
-    """Forget the throttle counters of this caller only (other tests may share the cache).
-
-    Fuzzing sends far more requests a minute than a person; the limits themselves have their own
-    tests. Log-in lock-outs live in the database and go with each example's rollback.
-    """
-    idents = [remote_addr, *(str(pk) for pk in user_ids)]
-    scopes = api_settings.DEFAULT_THROTTLE_RATES or {}
-    cache.delete_many([SimpleRateThrottle.cache_format % {"scope": s, "ident": i} for s in scopes for i in idents])
 
 
 # --- scope checks -------------------------------------------------------------------------------
@@ -525,7 +516,6 @@ class Target:
     app: Callable
     persona: str
     headers: dict[str, str] = field(default_factory=dict)
-    before_each: Callable[[], None] = lambda: None
     # extra checks after the schema checks: (info, case, response) -> list of problems
     verify: Callable[[OperationInfo, Any, Any], list[str]] = lambda info, case, response: []
     # known values for path parameters (e.g. ids of existing records), mixed with generated ones
@@ -554,13 +544,13 @@ def _strategy_for(operation) -> st.SearchStrategy:
     return st.one_of(strategies)
 
 
-def hypothesis_settings(examples: int) -> settings:
+def hypothesis_settings(examples: int, shrink: bool = LONG_RUN) -> settings:
     return settings(
         max_examples=examples,
         deadline=None,
         derandomize=SEED is None,
-        database=None,
-        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        database=None,  # nothing is written to .hypothesis/: derandomized runs replay by themselves
+        phases=[Phase.explicit, Phase.generate, *([Phase.shrink] if shrink else [])],
         suppress_health_check=[
             HealthCheck.too_slow,
             HealthCheck.filter_too_much,
@@ -569,6 +559,23 @@ def hypothesis_settings(examples: int) -> settings:
         ],
         print_blob=False,
     )
+
+
+@contextmanager
+def own_cache_keys() -> Iterator[None]:
+    """Cache keys of one example only: it starts with an empty cache and leaves nothing behind.
+
+    The database rolls back after each example, and what the example cached must go with it. Throttle
+    counters start from zero (fuzzing sends far more requests a minute than a person; the limits have
+    their own tests), and in a shared Redis they stay away from another xdist worker's users, whose
+    ids are the same numbers in its own database. Log-in lock-outs live in the database.
+    """
+    saved = cache.key_prefix
+    cache.key_prefix = f"{saved}:fuzz-{uuid.uuid4().hex}"
+    try:
+        yield
+    finally:
+        cache.key_prefix = saved
 
 
 @contextmanager
@@ -603,9 +610,8 @@ def fuzz(schema: schemathesis.BaseSchema, info: OperationInfo, target: Target, e
         for name, values in target.path_values.items():
             if values and name in (case.path_parameters or {}) and data.draw(st.booleans(), label=f"known {name}"):
                 case.path_parameters[name] = data.draw(st.sampled_from(values), label=name)
-        target.before_each()
         errors_before = len(getattr(app, "errors", []))
-        with _rolled_back(target.isolate):
+        with own_cache_keys(), _rolled_back(target.isolate):
             response = case.call(app=app, headers=target.headers)
             problems: list[str] = []
             try:
