@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from banzu.core import scoping
 
@@ -17,19 +18,29 @@ MENU = [
             (_("Callbacks"), "callbacks:worklist", "callbacks.view", "phone-outgoing"),
             (_("On-site dispatch"), "callbacks:onsite_board", "callbacks.view", "truck"),
             (_("Satisfaction"), "callbacks:satisfaction", "callbacks.view_satisfaction", "mood-smile"),
+            (
+                pgettext_lazy("customer records", "Customers"),
+                "contact:customers",
+                "contact.view_customers",
+                "address-book",
+            ),
             (_("Knowledge base"), "knowledge:list", "knowledge.view", "book"),
         ],
     ),
     (
-        _("Contacts"),
+        pgettext_lazy("menu section", "Contacts"),
         [
             (_("Interval statistics"), "contact:statistics", "contact.view_interval_statistics", "chart-bar"),
+            (_("Contact records"), "contact:contacts", "contact.search_contacts", "list-search"),
             (_("Service-rule exceptions"), "contact:exceptions", "contact.view_service_exceptions", "alert-triangle"),
         ],
     ),
     (
         _("Routing set-up"),
         [
+            (_("Queues"), "contact:queues", "contact.manage_queues", "stack-2"),
+            (_("Skills"), "contact:skills", "contact.manage_skills", "certificate"),
+            (_("Agent skill matrix"), "contact:skill_matrix", "contact.view_skill_matrix", "table"),
             (_("IVR menu"), "contact:ivr", "contact.view_ivr", "sitemap"),
         ],
     ),
