@@ -77,18 +77,20 @@ def _lock_agents(agent_ids: Iterable[int]) -> dict[int, AgentSession]:
     """Lock the agents' sessions one by one in employee-id order (the no-deadlock rule)."""
     sessions = {}
     for agent_id in sorted(set(agent_ids)):
-        session = AgentSession.objects.select_for_update(of=("self",)).filter(employee_id=agent_id).first()
+        session = AgentSession.objects.select_for_update(of=("self",)).filter(employee_id=agent_id).order_by().first()
         if session is not None:
             sessions[agent_id] = session
     return sessions
 
 
 def _involved(contact_id: int) -> tuple[int | None, list[int]]:
-    holder = list(Contact.objects.filter(pk=contact_id).values_list("agent_id", flat=True)[:1])
+    holder = list(Contact.objects.filter(pk=contact_id).order_by().values_list("agent_id", flat=True)[:1])
     if not holder:
         raise OutOfScope()
     parties = list(
-        CallParty.objects.filter(contact_id=contact_id, ended_at__isnull=True).values_list("agent_id", flat=True)
+        CallParty.objects.filter(contact_id=contact_id, ended_at__isnull=True)
+        .order_by("pk")
+        .values_list("agent_id", flat=True)
     )
     return holder[0], parties
 

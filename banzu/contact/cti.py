@@ -28,6 +28,7 @@ from rest_framework.exceptions import NotFound
 
 from banzu.contact import compliance, console, events, rules, services
 from banzu.contact.models import AgentSession, Contact, ContactEvent, CtiCall, CtiEvent, Queue, Switch
+from banzu.core import memo
 from banzu.core.errors import Conflict, invalid
 from banzu.core.policies import policy
 from banzu.org.models import Centre, Employee, EmployeeSkill
@@ -167,6 +168,7 @@ def _call(switch: Switch, call_id: str) -> CtiCall:
     call = (
         CtiCall.objects.select_related("contact__queue", "contact__agent")
         .filter(switch=switch, call_id=call_id)
+        .order_by()
         .first()
     )
     if call is None:
@@ -187,18 +189,16 @@ def call_json(call: CtiCall) -> dict:
 
 
 def _serving_agents(queue: Queue, required: Mapping[int, int]) -> int:
-    ids = list(
-        AgentSession.objects.filter(employee__centre_id=queue.centre_id, state__in=SERVING_STATES)
-        .exclude(employee__status=Employee.Status.LEFT)
-        .values_list("employee_id", flat=True)
+    serving = AgentSession.objects.filter(employee__centre_id=queue.centre_id, state__in=SERVING_STATES).exclude(
+        employee__status=Employee.Status.LEFT
     )
     if not required:
-        return len(ids)
-    skills: dict[int, dict[int, int]] = {agent_id: {} for agent_id in ids}
+        return serving.count()
+    skills: dict[int, dict[int, int]] = {}
     for employee_id, skill_id, level in EmployeeSkill.objects.filter(
-        employee_id__in=ids, skill_id__in=list(required)
+        employee_id__in=serving.values("employee_id"), skill_id__in=list(required)
     ).values_list("employee_id", "skill_id", "level"):
-        skills[employee_id][skill_id] = level
+        skills.setdefault(employee_id, {})[skill_id] = level
     return sum(1 for agent_skills in skills.values() if rules.has_skills(agent_skills, required))
 
 
@@ -230,9 +230,9 @@ def _queue_place(contact: Contact) -> dict:
         return {}
     waiting = [
         rules.WaitingContact(pk, queue_id, queued_at, prio, vip)
-        for pk, queue_id, queued_at, prio, vip in Contact.objects.filter(
-            queue_id=queue.pk, status=Status.QUEUED
-        ).values_list("pk", "queue_id", "queued_at", "priority", "customer_priority")
+        for pk, queue_id, queued_at, prio, vip in Contact.objects.filter(queue_id=queue.pk, status=Status.QUEUED)
+        .order_by()
+        .values_list("pk", "queue_id", "queued_at", "priority", "customer_priority")
     ]
     position = queue_position(contact.pk, waiting, queue_policy)
     sample = policy("contact.estimated_wait_sample_contacts", contact.centre_id)
@@ -252,8 +252,10 @@ def _queue_place(contact: Contact) -> dict:
 def _offers(switch: Switch, offered: Sequence[Contact]) -> list[dict]:
     if not offered:
         return []
-    calls = CtiCall.objects.select_related("contact__agent").filter(
-        switch=switch, contact_id__in=[contact.pk for contact in offered]
+    calls = (
+        CtiCall.objects.select_related("contact__agent")
+        .filter(switch=switch, contact_id__in=[contact.pk for contact in offered])
+        .order_by()
     )
     return [
         {"call_id": call.call_id, "contact_id": call.contact_id, "agent": agent_json(call.contact.agent)}
@@ -300,7 +302,7 @@ def _employee(switch: Switch, employee_no: str) -> Employee:
 
 
 def _queue(switch: Switch, code: str, field: str) -> Queue:
-    queue = Queue.objects.select_related("channel").filter(centre_id=switch.centre_id, code=code).first()
+    queue = Queue.objects.select_related("channel", "centre").filter(centre_id=switch.centre_id, code=code).first()
     if queue is None:
         raise invalid(field, _("No queue has the code %(code)s."), code="unknown_queue", params={"code": code})
     return queue
@@ -439,7 +441,7 @@ def _apply_call_event(switch: Switch, event: Mapping[str, Any], at: datetime) ->
 
 def _apply_agent_event(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
     employee = _employee(switch, event["agent"])
-    since = AgentSession.objects.filter(employee=employee).values_list("state_since", flat=True).first()
+    since = AgentSession.objects.filter(employee=employee).order_by().values_list("state_since", flat=True).first()
     _check_time(at, since, employee.employee_no)
     if event["type"] == "agent_ready":
         # A switch reports "ready" when the agent presses the wrap-up key: that ends the agent's
@@ -448,7 +450,7 @@ def _apply_agent_event(switch: Switch, event: Mapping[str, Any], at: datetime) -
             "pk", flat=True
         ):
             services.finish_acw(contact_id=contact_id, now=at)
-        session = AgentSession.objects.filter(employee=employee).first()
+        session = AgentSession.objects.filter(employee=employee).order_by().first()
         if session is not None and session.state == AgentSession.State.READY:
             return Applied(session.state, agent=employee)
     session = services.set_agent_state(
@@ -469,7 +471,7 @@ def _apply(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
 
 
 def _seen(switch: Switch, event_id: str, digest: str) -> CtiEvent | None:
-    seen = CtiEvent.objects.filter(switch=switch, event_id=event_id).first()
+    seen = CtiEvent.objects.filter(switch=switch, event_id=event_id).order_by().first()
     if seen is not None and seen.digest != digest:
         raise Conflict(
             _("The event id %(id)s was already used for a different event.") % {"id": event_id},
@@ -479,7 +481,7 @@ def _seen(switch: Switch, event_id: str, digest: str) -> CtiEvent | None:
 
 
 def _agent_state_json(employee: Employee) -> dict:
-    session = AgentSession.objects.filter(employee=employee).first()
+    session = AgentSession.objects.filter(employee=employee).order_by().first()
     answer = agent_json(employee) or {}
     answer["state"] = session.state if session else AgentSession.State.LOGGED_OUT
     answer["away_reason"] = session.away_reason if session else ""
@@ -493,6 +495,7 @@ def _answer(
     outcome: str,
     duplicate: bool,
     offers: list[dict],
+    agent: Employee | None = None,
 ) -> dict:
     kind = event["type"]
     answer: dict[str, Any] = {
@@ -511,7 +514,7 @@ def _answer(
         if kind in ("offered", "transferred"):
             answer["route"] = route_json(call)
     else:
-        answer["agent"] = _agent_state_json(_employee(switch, event["agent"]))
+        answer["agent"] = _agent_state_json(agent or _employee(switch, event["agent"]))
     return answer
 
 
@@ -521,34 +524,39 @@ def handle_event(*, switch: Switch, event: Mapping[str, Any], body: Mapping[str,
     A repeat of an applied event id answers as before with ``duplicate: true`` and changes nothing;
     any refusal (400, 404, 409) changes nothing and records nothing.
     """
+    with memo.unit_of_work():
+        return _handle_event(switch=switch, event=event, body=body, received_at=received_at)
+
+
+def _handle_event(*, switch: Switch, event: Mapping[str, Any], body: Mapping[str, Any], received_at: datetime) -> dict:
     digest = body_digest(body)
     at = event.get("at") or received_at
-    seen = _seen(switch, event["event_id"], digest)
-    if seen is None:
-        try:
-            with transaction.atomic():
-                # The id is claimed first: a concurrent repeat blocks here until this one commits.
-                log = CtiEvent.objects.create(
-                    switch=switch,
-                    event_id=event["event_id"],
-                    kind=event["type"],
-                    call_id=event.get("call_id") or "",
-                    digest=digest,
-                    at=at,
-                    received_at=received_at,
-                )
-                applied = _apply(switch, event, at)
-                log.outcome = applied.outcome
-                log.contact_id = applied.call.contact_id if applied.call else None
-                log.save(update_fields=["outcome", "contact"])
-        except IntegrityError:
-            seen = _seen(switch, event["event_id"], digest)
-            if seen is None:
-                raise
+    seen = None
+    try:
+        with transaction.atomic():
+            # The id is claimed first: a repeat fails on the unique index (a concurrent one waits
+            # there until this one commits), and is then answered from the row it collided with.
+            log = CtiEvent.objects.create(
+                switch=switch,
+                event_id=event["event_id"],
+                kind=event["type"],
+                call_id=event.get("call_id") or "",
+                digest=digest,
+                at=at,
+                received_at=received_at,
+            )
+            applied = _apply(switch, event, at)
+            log.outcome = applied.outcome
+            log.contact_id = applied.call.contact_id if applied.call else None
+            log.save(update_fields=["outcome", "contact"])
+    except IntegrityError:
+        seen = _seen(switch, event["event_id"], digest)
+        if seen is None:
+            raise
     if seen is not None:
         return _answer(switch, event, outcome=seen.outcome, duplicate=True, offers=[])
     offers = route_waiting_calls(switch=switch, now=at) if event["type"] in ROUTING_EVENTS else []
-    return _answer(switch, event, outcome=applied.outcome, duplicate=False, offers=offers)
+    return _answer(switch, event, outcome=applied.outcome, duplicate=False, offers=offers, agent=applied.agent)
 
 
 # --- pushes to the switch ----------------------------------------------------------------------------
@@ -566,7 +574,7 @@ def push_to_switch(kind: str, payload: dict[str, Any]) -> None:
     message_type = PUSHED.get(kind)
     if message_type is None or payload.get("contact_id") is None:
         return
-    call = CtiCall.objects.filter(contact_id=payload["contact_id"]).first()
+    call = CtiCall.objects.filter(contact_id=payload["contact_id"]).order_by().first()
     if call is None:
         return  # not a switch's call (a chat, a call of the console)
     from asgiref.sync import async_to_sync

@@ -133,6 +133,20 @@ def eligible_queues(contact: WaitingContact, queues: Mapping[int, QueuePolicy], 
     return chain
 
 
+def multi_contact_reachable(queue_ids: Iterable[int | None], queues: Mapping[int, QueuePolicy]) -> bool:
+    """Whether a contact waiting in one of `queue_ids` could ever go to a multi-contact channel:
+    its queue, or any queue down its overflow chain, takes more than one contact per agent."""
+    seen: set[int] = set()
+    for queue_id in queue_ids:
+        queue = queues.get(queue_id) if queue_id is not None else None
+        while queue is not None and queue.queue_id not in seen:
+            seen.add(queue.queue_id)
+            if queue.capacity > 1:
+                return True
+            queue = queues.get(queue.overflow_queue_id) if queue.overflow_queue_id is not None else None
+    return False
+
+
 def contact_order(contact: WaitingContact, queue: QueuePolicy) -> tuple:
     """Who is served first: highest queue priority, then contact priority, then (customer-priority
     queues) the VIP level, then the longest waiting; the id breaks exact ties."""

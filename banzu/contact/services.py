@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, Exists, F, OuterRef, Prefetch
 from django.utils.translation import gettext as _
 
 from banzu.contact import events, rules, statistics
@@ -35,8 +35,9 @@ from banzu.contact.models import (
     ContactEvent,
     Customer,
     Queue,
+    QueueSkill,
 )
-from banzu.core import calendar, scoping
+from banzu.core import calendar, memo, scoping
 from banzu.core.errors import Conflict, NotAllowed, OutOfScope, invalid
 from banzu.core.policies import policy
 from banzu.core.rules import CalendarNotCovered
@@ -101,7 +102,13 @@ def _move_agent(
         contact=contact,
         changed_by=by if getattr(by, "pk", None) else None,
     )
-    statistics.agent_state_left(agent_id=session.employee_id, state=old, since=old_since, until=now)  # CT-16
+    statistics.agent_state_left(  # CT-16
+        agent_id=session.employee_id,
+        state=old,
+        since=old_since,
+        until=now,
+        centre_id=contact.centre_id if contact else None,
+    )
     events.publish(
         "agent.state_changed",
         agent_id=session.employee_id,
@@ -176,14 +183,16 @@ class _Moved(Exception):
 def _run_locked(contact_id: int, body: Callable[[Contact, AgentSession | None], T]) -> T:
     """Run `body(contact, session)` in one transaction with the holder's session and the contact locked."""
     for _attempt in range(MOVED_RETRIES):
-        holder = list(Contact.objects.filter(pk=contact_id).values_list("agent_id", flat=True)[:1])
+        holder = list(Contact.objects.filter(pk=contact_id).order_by().values_list("agent_id", flat=True)[:1])
         if not holder:
             raise OutOfScope()
         agent_id = holder[0]
         try:
             with transaction.atomic():
                 session = (
-                    AgentSession.objects.select_for_update().filter(employee_id=agent_id).first() if agent_id else None
+                    AgentSession.objects.select_for_update().filter(employee_id=agent_id).order_by().first()
+                    if agent_id
+                    else None
                 )
                 contact = Contact.objects.select_for_update().get(pk=contact_id)
                 if contact.agent_id != agent_id:
@@ -309,9 +318,19 @@ def enqueue_contact(
 
 
 def queue_policies(centre: Any) -> dict[int, rules.QueuePolicy]:
-    """The active queues of `centre` as routing sees them."""
-    max_chats = policy("contact.max_concurrent_chats", centre)
-    queues = Queue.objects.filter(centre=centre, active=True).select_related("channel").prefetch_related("skills")
+    """The active queues of `centre` as routing sees them (read once per unit of work)."""
+    centre_id = getattr(centre, "pk", centre)
+    return memo.remembered(("contact.queue_policies", centre_id), lambda: _read_queue_policies(centre_id))
+
+
+def _read_queue_policies(centre_id: int) -> dict[int, rules.QueuePolicy]:
+    max_chats = policy("contact.max_concurrent_chats", centre_id)
+    queues = (
+        Queue.objects.filter(centre_id=centre_id, active=True)
+        .order_by()
+        .select_related("channel")
+        .prefetch_related(Prefetch("skills", queryset=QueueSkill.objects.order_by()))
+    )
     return {
         queue.pk: rules.QueuePolicy(
             queue_id=queue.pk,
@@ -328,37 +347,46 @@ def queue_policies(centre: Any) -> dict[int, rules.QueuePolicy]:
     }
 
 
-def available_agents(centre: Any) -> list[rules.AvailableAgent]:
+def available_agents(centre: Any, *, busy_too: bool = True) -> list[rules.AvailableAgent]:
     """Agents of `centre` who may take a contact: ready, or busy with room on a multi-contact channel.
 
-    An agent with an offer still ringing is left out: one offer at a time (CT-7).
+    An agent with an offer still ringing is left out: one offer at a time (CT-7). Without
+    `busy_too` only ready agents are read: when no waiting contact can go to a multi-contact
+    channel, a busy agent cannot take any of them, and a large floor is mostly busy.
     """
-    sessions = list(
-        AgentSession.objects.filter(employee__centre=centre, state__in=[State.READY, State.BUSY])
+    states = [State.READY, State.BUSY] if busy_too else [State.READY]
+    # Without the models' default orderings, which would join and sort tables nobody asked for.
+    candidates = (
+        AgentSession.objects.filter(employee__centre=centre, state__in=states)
         .exclude(employee__status=Employee.Status.LEFT)
-        .values_list("employee_id", "state", "idle_since")
-    )
-    ids = [row[0] for row in sessions]
-    live: dict[int, dict[int, int]] = defaultdict(dict)
-    # On someone else's call (consulted, three-party, called internally): not free either.
-    ringing: set[int] = set(
-        CallParty.objects.filter(agent_id__in=ids, ended_at__isnull=True).values_list("agent_id", flat=True)
-    )
-    held = (
-        Contact.objects.filter(agent_id__in=ids, status__in=LIVE_STATUSES)
         .order_by()
-        .values("agent_id", "channel_id", "status")
-        .annotate(n=Count("pk"))
-        .values_list("agent_id", "channel_id", "status", "n")
     )
-    for agent_id, channel_id, status, n in held:
-        live[agent_id][channel_id] = live[agent_id].get(channel_id, 0) + n
-        if status == Status.OFFERED:
-            ringing.add(agent_id)
+    sessions = list(
+        candidates.annotate(
+            # On someone else's call (consulted, three-party, called internally): not free either.
+            on_call=Exists(CallParty.objects.filter(agent_id=OuterRef("employee_id"), ended_at__isnull=True)),
+            holding=Exists(Contact.objects.filter(agent_id=OuterRef("employee_id"), status__in=LIVE_STATUSES)),
+        ).values_list("employee_id", "state", "idle_since", "on_call", "holding")
+    )
+    # The ids go to the database as a sub-query: a floor of a thousand agents is not sent as parameters.
+    candidate_ids = candidates.values("employee_id")
+    live: dict[int, dict[int, int]] = defaultdict(dict)
+    ringing: set[int] = {agent_id for agent_id, _state, _idle, on_call, _holding in sessions if on_call}
+    if any(holding for *_rest, holding in sessions):
+        held = (
+            Contact.objects.filter(agent_id__in=candidate_ids, status__in=LIVE_STATUSES)
+            .order_by()
+            .values("agent_id", "channel_id", "status")
+            .annotate(n=Count("pk"))
+            .values_list("agent_id", "channel_id", "status", "n")
+        )
+        for agent_id, channel_id, status, n in held:
+            live[agent_id][channel_id] = live[agent_id].get(channel_id, 0) + n
+            if status == Status.OFFERED:
+                ringing.add(agent_id)
     skills: dict[int, dict[int, int]] = defaultdict(dict)
-    for employee_id, skill_id, level in EmployeeSkill.objects.filter(employee_id__in=ids).values_list(
-        "employee_id", "skill_id", "level"
-    ):
+    rows = EmployeeSkill.objects.filter(employee_id__in=candidate_ids).order_by()
+    for employee_id, skill_id, level in rows.values_list("employee_id", "skill_id", "level"):
         skills[employee_id][skill_id] = level
     return [
         rules.AvailableAgent(
@@ -367,14 +395,16 @@ def available_agents(centre: Any) -> list[rules.AvailableAgent]:
             skills=skills[agent_id],
             live=live[agent_id],
         )
-        for agent_id, state, idle_since in sessions
+        for agent_id, state, idle_since, _on_call, _holding in sessions
         if agent_id not in ringing
     ]
 
 
 def waiting_contacts(centre: Any) -> list[rules.WaitingContact]:
-    rows = Contact.objects.filter(centre=centre, status=Status.QUEUED).values_list(
-        "pk", "queue_id", "queued_at", "priority", "customer_priority"
+    rows = (
+        Contact.objects.filter(centre=centre, status=Status.QUEUED)
+        .order_by()
+        .values_list("pk", "queue_id", "queued_at", "priority", "customer_priority")
     )
     return [rules.WaitingContact(pk, queue_id, queued_at, prio, vip) for pk, queue_id, queued_at, prio, vip in rows]
 
@@ -418,6 +448,7 @@ def offer_contact(*, contact_id: int, agent_id: int, now: datetime) -> Contact:
                 employee__centre_id=contact.centre_id,
                 employee__status__in=[Employee.Status.PROBATION, Employee.Status.REGULAR],
             )
+            .order_by()
             .first()
         )
         if session is None or not _agent_has_room(session, contact):
@@ -444,7 +475,8 @@ def route_waiting(*, centre: Any, now: datetime) -> list[Contact]:
     if not waiting:
         return []
     queues = queue_policies(centre)
-    assignments = rules.choose(waiting, available_agents(centre), now, queues)
+    busy_too = rules.multi_contact_reachable({contact.queue_id for contact in waiting}, queues)
+    assignments = rules.choose(waiting, available_agents(centre, busy_too=busy_too), now, queues)
     offered: list[Contact] = []
     won: list[rules.Assignment] = []
     for assignment in assignments:
@@ -453,8 +485,11 @@ def route_waiting(*, centre: Any, now: datetime) -> list[Contact]:
         except (Conflict, OutOfScope):
             continue  # another server was faster; nothing was written
         won.append(assignment)
-    for queue_id, agent_id in rules.round_robin_pointers(queues, won).items():
+    pointers = rules.round_robin_pointers(queues, won)
+    for queue_id, agent_id in pointers.items():
         Queue.objects.filter(pk=queue_id).update(round_robin_after=agent_id)
+    if pointers:
+        memo.forget(("contact.queue_policies", getattr(centre, "pk", centre)))
     return offered
 
 

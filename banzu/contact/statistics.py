@@ -4,9 +4,9 @@
 or its after-call work finishes, and :func:`agent_state_left` when an agent leaves a state, inside
 the service's own transaction: the statistics commit or roll back with the change they count.
 
-Rows are added to with atomic increments (``UPDATE … SET n = n + k``), created on first use with an
-insert that ignores a concurrent creator's row, so app servers ending contacts of the same queue at
-the same time never lose a count. Rows are touched in one global order (queue rows, then agent
+Rows are added to with one upsert per table (``INSERT … ON CONFLICT DO UPDATE SET n = n + k``), so
+app servers ending contacts of the same queue at the same time never lose a count, and a row is
+created by whichever comes first. Rows are touched in one global order (queue rows, then agent
 rows, each by key) so that two such transactions cannot deadlock on PostgreSQL.
 
 :func:`recompute` counts the same figures from scratch from contacts and agent state changes; the
@@ -19,12 +19,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from banzu.contact import rules
 from banzu.contact.models import AgentInterval, AgentStateChange, Contact, Queue, QueueInterval
-from banzu.core import calendar
+from banzu.core import calendar, memo
 from banzu.core.policies import policies_for
 from banzu.org.models import Centre, Employee
 
@@ -35,16 +34,24 @@ LENGTH_KEYS = ["contact.short_interval_minutes", "contact.long_interval_minutes"
 
 
 def _setup(centre_id: int) -> tuple[tuple[int, ...], Any]:
-    values = policies_for(centre_id, LENGTH_KEYS)
-    zone = calendar.centre_zone(Centre.objects.only("timezone").get(pk=centre_id))
-    return rules.interval_lengths(*(values[key] for key in LENGTH_KEYS)), zone
+    def read() -> tuple[tuple[int, ...], Any]:
+        values = policies_for(centre_id, LENGTH_KEYS)
+        zone = calendar.centre_zone(Centre.objects.only("timezone").get(pk=centre_id))
+        return rules.interval_lengths(*(values[key] for key in LENGTH_KEYS)), zone
+
+    return memo.remembered(("statistics.setup", centre_id), read)
 
 
 def _threshold(queue_id: int | None, centre_id: int) -> int:
-    own = (
-        Queue.objects.filter(pk=queue_id).values_list("service_level_seconds", flat=True).first() if queue_id else None
-    )
-    return own or policies_for(centre_id, ["contact.service_level_seconds"])["contact.service_level_seconds"]
+    def read() -> int:
+        own = (
+            Queue.objects.filter(pk=queue_id).values_list("service_level_seconds", flat=True).first()
+            if queue_id
+            else None
+        )
+        return own or policies_for(centre_id, ["contact.service_level_seconds"])["contact.service_level_seconds"]
+
+    return memo.remembered(("statistics.threshold", queue_id, centre_id), read)
 
 
 def _facts(contact: Contact, threshold: int) -> rules.ContactFacts:
@@ -68,17 +75,47 @@ def _model(scope: str):
 def apply_increments(centre_id: int, increments: Iterable[rules.Increment]) -> None:
     """Add `increments` to their rows atomically; the caller's transaction holds it together."""
     merged = rules.merge_increments(increments)
-    for (scope, owner_id, minutes, start), counts in sorted(merged.items(), key=lambda item: _order(item[0])):
-        changes = {name: F(name) + value for name, value in counts.items() if value}
-        if not changes:
-            continue
-        model, owner_field = _model(scope)
-        key = {owner_field: owner_id, "minutes": minutes, "start": start}
-        if model.objects.filter(**key).update(**changes):
-            continue
-        # First count of this row: create it empty (a concurrent creator's row wins quietly), then add.
-        model.objects.bulk_create([model(centre_id=centre_id, **key)], ignore_conflicts=True)
-        model.objects.filter(**key).update(**changes)
+    rows: dict[str, list[tuple[RowKey, dict[str, int]]]] = {"queue": [], "agent": []}
+    for key, counts in sorted(merged.items(), key=lambda item: _order(item[0])):
+        if any(counts.values()):
+            rows[key[0]].append((key, counts))
+    for scope in ("queue", "agent"):
+        if rows[scope]:
+            _add_to_rows(centre_id, scope, rows[scope])
+
+
+def _add_to_rows(centre_id: int, scope: str, rows: list[tuple[RowKey, dict[str, int]]]) -> None:
+    """One ``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` for all `rows` of one table.
+
+    The ORM has no upsert that adds to a column; this statement (PostgreSQL and SQLite alike)
+    creates a missing row and adds to an existing one in one round trip, and a concurrent creator
+    of the same row makes it add rather than fail.
+    """
+    model, owner_field = _model(scope)
+    per_statement = (connection.features.max_query_params or 65535) // (len(model.COUNTS) + 4)
+    if len(rows) > per_statement:  # a state held for days spans hundreds of intervals
+        for first in range(0, len(rows), per_statement):
+            _add_to_rows(centre_id, scope, rows[first : first + per_statement])
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    owner_column = model._meta.get_field(owner_field.removesuffix("_id")).column
+    start_field = model._meta.get_field("start")
+    columns = ["centre_id", owner_column, "minutes", "start", *model.COUNTS]
+    params: list[Any] = []
+    for (_scope, owner_id, minutes, start), counts in rows:
+        params += [centre_id, owner_id, minutes, start_field.get_db_prep_value(start, connection)]
+        params += [counts.get(name, 0) for name in model.COUNTS]
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    additions = ", ".join(f"{quote(name)} = {table}.{quote(name)} + excluded.{quote(name)}" for name in model.COUNTS)
+    # Only model metadata is spliced in (quoted names); every value is a parameter.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(name) for name in columns)}) "  # noqa: S608
+        f"VALUES {', '.join([placeholders] * len(rows))} "
+        f"ON CONFLICT ({quote(owner_column)}, {quote('minutes')}, {quote('start')}) DO UPDATE SET {additions}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _order(key: RowKey) -> tuple:
@@ -98,11 +135,16 @@ def contact_reached(contact: Contact, stage: Stage | str, *, now: datetime) -> N
         compliance.check_contact(contact, now=now)
 
 
-def agent_state_left(*, agent_id: int, state: str, since: datetime | None, until: datetime) -> None:
+def agent_state_left(
+    *, agent_id: int, state: str, since: datetime | None, until: datetime, centre_id: int | None = None
+) -> None:
     """Count the time an agent spent in `state` (CT-9), split over the intervals it spans."""
     if since is None or state not in rules.COUNTED_STATES or until <= since:
         return
-    centre_id = Employee.objects.filter(pk=agent_id).values_list("centre_id", flat=True).first()
+    centre_id = centre_id or memo.remembered(
+        ("employee.centre", agent_id),
+        lambda: Employee.objects.filter(pk=agent_id).values_list("centre_id", flat=True).first(),
+    )
     if centre_id is None:
         return
     lengths, zone = _setup(centre_id)

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from banzu.core import memo
+
 
 class Kind:
     INTEGER = "integer"
@@ -135,13 +137,26 @@ def from_storage(item: Policy, stored: Any) -> Any:
     return Decimal(stored) if item.kind == Kind.DECIMAL else stored
 
 
+def _stored_values(centre_id: Any) -> dict[str, Any]:
+    """Every override of the centre, read once per unit of work (``core.memo``)."""
+    from banzu.core.models import PolicyValue
+
+    return memo.remembered(
+        ("policies", centre_id),
+        lambda: dict(PolicyValue.objects.filter(centre_id=centre_id).values_list("key", "value")),
+    )
+
+
 def policy(key: str, centre: Any) -> Any:
     """The value of `key` for `centre` (a Centre or its id): the override, else the seed default."""
     from banzu.core.models import PolicyValue
 
     item = definition(key)
     centre_id = getattr(centre, "pk", centre)
-    stored = PolicyValue.objects.filter(centre_id=centre_id, key=key).values_list("value", flat=True).first()
+    if memo.active():
+        stored = _stored_values(centre_id).get(key)
+    else:
+        stored = PolicyValue.objects.filter(centre_id=centre_id, key=key).values_list("value", flat=True).first()
     if stored is None:
         return item.default
     return from_storage(item, stored)
@@ -154,6 +169,11 @@ def policies_for(centre: Any, keys: list[str] | None = None) -> dict[str, Any]:
     wanted = keys or list(REGISTRY)
     centre_id = getattr(centre, "pk", centre)
     values = {key: definition(key).default for key in wanted}
-    for key, stored in PolicyValue.objects.filter(centre_id=centre_id, key__in=wanted).values_list("key", "value"):
+    if memo.active():
+        stored_values = _stored_values(centre_id)
+        rows = [(key, stored_values[key]) for key in wanted if key in stored_values]
+    else:
+        rows = PolicyValue.objects.filter(centre_id=centre_id, key__in=wanted).values_list("key", "value")
+    for key, stored in rows:
         values[key] = from_storage(definition(key), stored)
     return values

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from banzu.core import calendar as work_calendar
-from banzu.core import calendar_seed, scoping
+from banzu.core import calendar_seed, memo, scoping
 from banzu.core.errors import invalid
 from banzu.core.models import CalendarDay, CalendarYear, PolicyValue
 from banzu.core.policies import PolicyValueError, definition, from_storage, to_storage
@@ -123,6 +123,7 @@ def set_policy(*, user: Any, centre: Any, key: str, value: Any, reason: str = ""
     # Explicit, so the audit names the editor outside a request too (commands, shell, tasks).
     row._history_user = user
     row.save()
+    memo.forget(("policies", row.centre_id))
     return from_storage(item, row.value)
 
 
@@ -139,4 +140,5 @@ def reset_policy(*, user: Any, centre: Any, key: str, reason: str = "") -> Any:
         row._change_reason = reason.strip()[:100]
         row._history_user = user
         row.delete()
+        memo.forget(("policies", row.centre_id))
     return item.default

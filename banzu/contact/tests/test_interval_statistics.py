@@ -331,3 +331,24 @@ def test_rows_maintained_as_contacts_end_equal_a_recomputation_from_scratch(floo
         handled = sum(c.get("handled", 0) for (scope, _o, m, _s), c in kept.items() if scope == "agent" and m == 30)
         assert handled == closed
         transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_a_state_held_for_days_is_counted_in_every_interval_it_spans(floor):
+    agent = floor.person("agent")
+    floor.login("agent", 0)
+    days = 3  # hundreds of 15- and 30-minute rows: more than one statement's worth of parameters
+    services.set_agent_state(agent=agent, action="logout", now=at(days * 86400))
+    rows = AgentInterval.objects.filter(agent=agent)
+    assert rows.filter(minutes=15).count() == days * 96 and rows.filter(minutes=30).count() == days * 48
+    assert {row.ready_seconds for row in rows.filter(minutes=15)} == {900}
+    assert statistics.maintained(floor.centre) == statistics.recompute(floor.centre)
+
+
+@pytest.mark.django_db
+def test_a_second_count_adds_to_the_rows_the_first_created(floor):
+    for offset in (0, 60):
+        contact = floor.call(seconds=offset)
+        services.abandon_contact(contact_id=contact.pk, now=at(offset + 7))
+    row = _queue_row(floor, 15, "10:00")
+    assert (row.offered, row.abandoned, row.abandoned_wait_seconds) == (2, 2, 14)

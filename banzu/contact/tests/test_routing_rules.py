@@ -21,6 +21,7 @@ from banzu.contact.rules import (
     estimated_wait_seconds,
     free_capacity,
     has_skills,
+    multi_contact_reachable,
     offer_expired,
     round_robin_pointers,
 )
@@ -395,3 +396,23 @@ def test_choose_handles_a_large_round_quickly():
     agents = [agent(i, idle=rnd.randint(0, 900), skills={TAX: rnd.randint(1, 5)}) for i in range(300)]
     result = choose(waiting, agents, NOW, q)
     assert len(result) == 300
+
+
+# --- which agents routing must read ---------------------------------------------------------------------
+
+
+def test_multi_contact_reachable_follows_the_queue_and_its_overflow_chain():
+    voice = QueuePolicy(1, VOICE, overflow_queue_id=2, overflow_after_seconds=60)
+    backup = QueuePolicy(2, VOICE, overflow_queue_id=3, overflow_after_seconds=60)
+    chat = QueuePolicy(3, CHAT, capacity=3)
+    lone = QueuePolicy(4, VOICE)
+    loop_a = QueuePolicy(5, VOICE, overflow_queue_id=6, overflow_after_seconds=10)
+    loop_b = QueuePolicy(6, VOICE, overflow_queue_id=5, overflow_after_seconds=10)
+    q = queues(voice, backup, chat, lone, loop_a, loop_b)
+    assert multi_contact_reachable([1], q)  # voice → backup → chat
+    assert multi_contact_reachable([3], q)
+    assert multi_contact_reachable([4, 2], q)
+    assert not multi_contact_reachable([4], q)
+    assert not multi_contact_reachable([5], q)  # a loop ends
+    assert not multi_contact_reachable([], q)
+    assert not multi_contact_reachable([None, 99], q)  # unknown queues are not routed at all

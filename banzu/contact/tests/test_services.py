@@ -466,6 +466,23 @@ def test_an_agent_in_a_chat_gets_no_call(floor, chat_queue):
     assert floor.route(seconds=3) == []
 
 
+def test_busy_agents_are_read_only_when_a_waiting_contact_may_go_to_a_multi_contact_channel(floor, chat_queue):
+    floor.login("agent")
+    floor.login("teammate")
+    chat = floor.call(queue=chat_queue)
+    [offered] = floor.route()
+    services.answer_contact(contact_id=offered.pk, now=at(1))
+    assert offered.pk == chat.pk
+    busy = offered.agent
+    ready = next(person for person in (floor.person("agent"), floor.person("teammate")) if person.pk != busy.pk)
+    everyone = {a.agent_id for a in services.available_agents(floor.centre)}
+    assert everyone == {busy.pk, ready.pk}  # the chat agent still has room for another chat
+    assert {a.agent_id for a in services.available_agents(floor.centre, busy_too=False)} == {ready.pk}
+    # A second chat goes to the chat agent's spare room or the ready colleague; a call only to the latter.
+    call = floor.call(seconds=2)
+    assert [(c.pk, c.agent_id) for c in floor.route(seconds=3)] == [(call.pk, ready.pk)]
+
+
 def test_a_chat_cannot_be_put_on_hold(floor, chat_queue):
     floor.login("agent")
     chat = floor.call(queue=chat_queue)
