@@ -320,7 +320,11 @@ def enqueue_contact(
 def queue_policies(centre: Any) -> dict[int, rules.QueuePolicy]:
     """The active queues of `centre` as routing sees them (read once per unit of work)."""
     centre_id = getattr(centre, "pk", centre)
-    return memo.remembered(("contact.queue_policies", centre_id), lambda: _read_queue_policies(centre_id))
+    return memo.remembered(_queue_policies_key(centre_id), lambda: _read_queue_policies(centre_id))
+
+
+def _queue_policies_key(centre_id: int) -> tuple[str, int]:
+    return ("contact.queue_policies", centre_id)
 
 
 def _read_queue_policies(centre_id: int) -> dict[int, rules.QueuePolicy]:
@@ -489,7 +493,7 @@ def route_waiting(*, centre: Any, now: datetime) -> list[Contact]:
     for queue_id, agent_id in pointers.items():
         Queue.objects.filter(pk=queue_id).update(round_robin_after=agent_id)
     if pointers:
-        memo.forget(("contact.queue_policies", getattr(centre, "pk", centre)))
+        memo.forget(_queue_policies_key(getattr(centre, "pk", centre)))
     return offered
 
 

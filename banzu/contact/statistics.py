@@ -30,6 +30,9 @@ from banzu.org.models import Centre, Employee
 Stage = rules.ContactStage
 RowKey = tuple[str, int, int, datetime]
 
+# PostgreSQL's wire protocol numbers a statement's parameters in 16 bits (Django reports no limit).
+PROTOCOL_MAX_PARAMS = 65535
+
 LENGTH_KEYS = ["contact.short_interval_minutes", "contact.long_interval_minutes"]
 
 
@@ -92,7 +95,7 @@ def _add_to_rows(centre_id: int, scope: str, rows: list[tuple[RowKey, dict[str, 
     of the same row makes it add rather than fail.
     """
     model, owner_field = _model(scope)
-    per_statement = (connection.features.max_query_params or 65535) // (len(model.COUNTS) + 4)
+    per_statement = (connection.features.max_query_params or PROTOCOL_MAX_PARAMS) // (len(model.COUNTS) + 4)
     if len(rows) > per_statement:  # a state held for days spans hundreds of intervals
         for first in range(0, len(rows), per_statement):
             _add_to_rows(centre_id, scope, rows[first : first + per_statement])

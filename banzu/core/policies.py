@@ -137,14 +137,23 @@ def from_storage(item: Policy, stored: Any) -> Any:
     return Decimal(stored) if item.kind == Kind.DECIMAL else stored
 
 
+def _memo_key(centre_id: Any) -> tuple[str, Any]:
+    return ("core.policies", centre_id)
+
+
 def _stored_values(centre_id: Any) -> dict[str, Any]:
     """Every override of the centre, read once per unit of work (``core.memo``)."""
     from banzu.core.models import PolicyValue
 
     return memo.remembered(
-        ("policies", centre_id),
+        _memo_key(centre_id),
         lambda: dict(PolicyValue.objects.filter(centre_id=centre_id).values_list("key", "value")),
     )
+
+
+def forget_stored_values(centre: Any) -> None:
+    """After a write to the centre's overrides: the rest of the unit of work reads them again."""
+    memo.forget(_memo_key(getattr(centre, "pk", centre)))
 
 
 def policy(key: str, centre: Any) -> Any:
