@@ -431,6 +431,8 @@ class Contact(models.Model):
             models.Index(fields=["agent", "status"]),
             models.Index(fields=["centre", "arrived_at"]),
             models.Index(fields=["caller_number"]),
+            # The estimated wait: the queue's latest finished contacts.
+            models.Index(fields=["queue", "status", "closed_at"]),
         ]
 
     def __str__(self) -> str:

@@ -108,6 +108,11 @@ def free_capacity(live: Mapping[int, int], channel_id: int, capacity: int) -> in
     return max(capacity - live.get(channel_id, 0), 0)
 
 
+def overflows(queue: QueuePolicy) -> bool:
+    """Whether the queue's contacts move on to another queue after a time (CT-5)."""
+    return queue.overflow_queue_id is not None and queue.overflow_after_seconds is not None
+
+
 def eligible_queues(contact: WaitingContact, queues: Mapping[int, QueuePolicy], now: datetime) -> list[QueuePolicy]:
     """The contact's queue, then each overflow target it has waited long enough for (CT-5).
 
@@ -152,6 +157,33 @@ def contact_order(contact: WaitingContact, queue: QueuePolicy) -> tuple:
     queues) the VIP level, then the longest waiting; the id breaks exact ties."""
     vip = contact.customer_priority if queue.strategy == Strategy.CUSTOMER_PRIORITY else 0
     return (-queue.priority, -contact.priority, -vip, contact.queued_at, contact.contact_id)
+
+
+def routing_head(
+    waiting: Iterable[WaitingContact], queues: Mapping[int, QueuePolicy], agents: int
+) -> list[WaitingContact]:
+    """The waiting contacts ``choose`` can reach with `agents` available: the same assignments follow.
+
+    ``choose`` gives each agent at most one contact, and a queue without overflow offers all its
+    contacts to the same agents, so once one of them finds no agent none after it does: the first
+    `agents` of such a queue, in `contact_order`, are all that matter. A queue with overflow keeps
+    every contact, since an older contact may reach agents a newer one may not. Contacts of unknown
+    queues are dropped (``choose`` leaves them waiting).
+    """
+    heads: dict[int, list[WaitingContact]] = {}
+    kept: list[WaitingContact] = []
+    for contact in waiting:
+        queue = queues.get(contact.queue_id)
+        if queue is None:
+            continue
+        if overflows(queue):
+            kept.append(contact)
+        else:
+            heads.setdefault(queue.queue_id, []).append(contact)
+    for queue_id, contacts in heads.items():
+        contacts.sort(key=lambda contact: contact_order(contact, queues[queue_id]))
+        kept.extend(contacts[:agents])
+    return kept
 
 
 def _idle_key(agent: AvailableAgent) -> tuple:

@@ -16,12 +16,13 @@ could deadlock against an offer. The database constraints of ``contact.models`` 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Prefetch
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from banzu.contact import events, rules, statistics
@@ -404,13 +405,43 @@ def available_agents(centre: Any, *, busy_too: bool = True) -> list[rules.Availa
     ]
 
 
-def waiting_contacts(centre: Any) -> list[rules.WaitingContact]:
-    rows = (
-        Contact.objects.filter(centre=centre, status=Status.QUEUED)
-        .order_by()
-        .values_list("pk", "queue_id", "queued_at", "priority", "customer_priority")
-    )
+WAITING_FIELDS = ("pk", "queue_id", "queued_at", "priority", "customer_priority")
+
+
+def _waiting(rows) -> list[rules.WaitingContact]:
     return [rules.WaitingContact(pk, queue_id, queued_at, prio, vip) for pk, queue_id, queued_at, prio, vip in rows]
+
+
+def waiting_queue_ids(centre: Any) -> set[int]:
+    """The queues someone waits in (a few rows however long the queues are)."""
+    rows = Contact.objects.filter(centre=centre, status=Status.QUEUED).order_by().values_list("queue_id", flat=True)
+    return set(rows.distinct())
+
+
+def routing_head(
+    centre: Any, queue_ids: set[int], queues: Mapping[int, rules.QueuePolicy], agents: int
+) -> list[rules.WaitingContact]:
+    """``rules.routing_head`` of the waiting contacts, read as such: a long queue is not loaded whole.
+
+    The first `agents` of each queue without overflow are numbered by the database in
+    ``rules.contact_order`` (a window over the queue); queues with overflow are read whole.
+    """
+    known = [queue_id for queue_id in queue_ids if queue_id in queues]
+    whole = [queue_id for queue_id in known if rules.overflows(queues[queue_id])]
+    headed = [queue_id for queue_id in known if not rules.overflows(queues[queue_id])]
+    queued = Contact.objects.filter(centre=centre, status=Status.QUEUED).order_by()
+    waiting = _waiting(queued.filter(queue_id__in=whole).values_list(*WAITING_FIELDS)) if whole else []
+    if headed:
+        by_vip = [q for q in headed if queues[q].strategy == rules.Strategy.CUSTOMER_PRIORITY]
+        vip = Case(When(queue_id__in=by_vip, then=F("customer_priority")), default=Value(0)) if by_vip else Value(0)
+        place = Window(
+            RowNumber(),
+            partition_by=[F("queue_id")],
+            order_by=[F("priority").desc(), vip.desc(), F("queued_at").asc(), F("pk").asc()],
+        )
+        rows = queued.filter(queue_id__in=headed).annotate(place=place).filter(place__lte=agents)
+        waiting += _waiting(rows.values_list(*WAITING_FIELDS))
+    return waiting
 
 
 def _agent_has_room(session: AgentSession, contact: Contact) -> bool:
@@ -475,12 +506,17 @@ def route_waiting(*, centre: Any, now: datetime) -> list[Contact]:
     time interleave; an offer lost to another server is skipped and the contact stays queued for the
     next round. Returns the contacts offered by this call.
     """
-    waiting = waiting_contacts(centre)
-    if not waiting:
+    # Who waits where and who is free come first: a floor with no one free, or a long queue,
+    # then costs two small reads rather than every waiting contact.
+    queue_ids = waiting_queue_ids(centre)
+    if not queue_ids:
         return []
     queues = queue_policies(centre)
-    busy_too = rules.multi_contact_reachable({contact.queue_id for contact in waiting}, queues)
-    assignments = rules.choose(waiting, available_agents(centre, busy_too=busy_too), now, queues)
+    agents = available_agents(centre, busy_too=rules.multi_contact_reachable(queue_ids, queues))
+    if not agents:
+        return []
+    waiting = routing_head(centre, queue_ids, queues, len(agents))
+    assignments = rules.choose(waiting, agents, now, queues)
     offered: list[Contact] = []
     won: list[rules.Assignment] = []
     for assignment in assignments:

@@ -24,6 +24,7 @@ from banzu.contact.rules import (
     multi_contact_reachable,
     offer_expired,
     round_robin_pointers,
+    routing_head,
 )
 
 NOW = datetime(2025, 3, 14, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -381,6 +382,37 @@ def test_property_the_choice_does_not_depend_on_the_order_of_the_inputs(scenario
     rnd.shuffle(shuffled_a)
     assert choose(shuffled_w, shuffled_a, NOW, policies) == first
     assert choose(waiting, agents, NOW, policies) == first
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios(), st.integers(0, 4))
+def test_property_the_head_of_the_queues_gives_the_same_choice_as_every_waiting_contact(scenario, free):
+    waiting, agents, policies = scenario
+    agents = agents[:free]  # few agents for many contacts: the head is shorter than the queue
+    head = routing_head(waiting, policies, len(agents))
+    assert choose(head, agents, NOW, policies) == choose(waiting, agents, NOW, policies)
+
+
+def test_the_head_keeps_the_first_contacts_of_a_queue_without_overflow_and_all_of_one_with_overflow():
+    q = queues(
+        QueuePolicy(1, VOICE),
+        QueuePolicy(2, VOICE, overflow_queue_id=1, overflow_after_seconds=60),
+        QueuePolicy(3, VOICE, priority=5, strategy=Strategy.CUSTOMER_PRIORITY),
+    )
+    waiting = [
+        contact(10, waited=5),
+        contact(11, waited=50),
+        contact(12, waited=9, priority=1),
+        contact(20, queue=2, waited=1),
+        contact(21, queue=2, waited=2),
+        contact(30, queue=3, waited=80),
+        contact(31, queue=3, waited=1, vip=2),
+        contact(40, queue=9),  # an unknown queue: left waiting
+    ]
+    ids = sorted(c.contact_id for c in routing_head(waiting, q, 2))
+    assert ids == [11, 12, 20, 21, 30, 31]
+    assert sorted(c.contact_id for c in routing_head(waiting, q, 1)) == [12, 20, 21, 31]
+    assert [c.contact_id for c in routing_head(waiting, q, 0)] == [20, 21]
 
 
 def test_an_empty_round_assigns_nothing():

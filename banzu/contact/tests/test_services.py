@@ -254,6 +254,68 @@ def test_a_call_waiting_past_the_overflow_limit_goes_to_the_overflow_queues_agen
     assert contact.status == Status.OFFERED
 
 
+def _long_queues(floor, strategy):
+    """Seven calls in the floor's queue (priorities, VIP levels, a tie on time) and three in a queue
+    that overflows into it."""
+    Queue.objects.filter(pk=floor.queue.pk).update(strategy=strategy)
+    overflowing = QueueFactory(
+        department=floor.org.department, code="OVF", overflow_queue=floor.queue, overflow_after_seconds=30
+    )
+    calls = []
+    for n, (priority, vip, seconds) in enumerate(
+        [(0, 0, 5), (1, 0, 9), (0, 3, 7), (0, 0, 2), (1, 2, 9), (0, 1, 2), (0, 0, 1)]
+    ):
+        contact = floor.call(seconds=seconds, external_id=f"long-{n}", priority=priority)
+        Contact.objects.filter(pk=contact.pk).update(customer_priority=vip)
+        calls.append(contact.pk)
+    for n in range(3):
+        floor.call(seconds=n, queue=overflowing, external_id=f"ovf-{n}")
+    return calls
+
+
+@pytest.mark.parametrize("strategy", ["longest_idle", "customer_priority"])
+def test_routing_reads_the_head_of_a_queue_without_overflow_as_the_pure_rule_picks_it(floor, strategy):
+    from banzu.contact import rules
+
+    _long_queues(floor, strategy)
+    queues = services.queue_policies(floor.centre)
+    everyone = services._waiting(
+        Contact.objects.filter(status=Status.QUEUED).order_by().values_list(*services.WAITING_FIELDS)
+    )
+    queue_ids = services.waiting_queue_ids(floor.centre)
+    assert len(queue_ids) == 2
+    for agents in range(9):
+        read = services.routing_head(floor.centre, queue_ids, queues, agents)
+        expected = rules.routing_head(everyone, queues, agents)
+        assert sorted(read, key=lambda c: c.contact_id) == sorted(expected, key=lambda c: c.contact_id)
+        assert len(read) == min(agents, 7) + 3
+
+
+@pytest.mark.parametrize("strategy", ["longest_idle", "customer_priority"])
+def test_the_place_in_the_queue_is_counted_as_routing_orders_the_queue(floor, strategy):
+    from banzu.contact import cti
+
+    calls = _long_queues(floor, strategy)
+    policy = services.queue_policies(floor.centre)[floor.queue.pk]
+    everyone = services._waiting(
+        Contact.objects.filter(queue=floor.queue, status=Status.QUEUED).order_by().values_list(*services.WAITING_FIELDS)
+    )
+    places = [cti.position_in_queue(Contact.objects.get(pk=pk), policy) for pk in calls]
+    assert places == [cti.queue_position(pk, everyone, policy) for pk in calls]
+    assert sorted(places) == list(range(1, 8))
+    Contact.objects.filter(pk=calls[0]).update(status=Status.ABANDONED)
+    assert cti.position_in_queue(Contact.objects.get(pk=calls[0]), policy) is None
+
+
+def test_two_free_agents_take_the_first_two_of_a_long_queue(floor):
+    calls = _long_queues(floor, "longest_idle")
+    floor.login("agent")
+    floor.login("teammate")
+    offered = floor.route(seconds=10)
+    # The two calls of priority 1 first, though they came last.
+    assert sorted(c.pk for c in offered) == sorted([calls[1], calls[4]])
+
+
 # --- handling ----------------------------------------------------------------------------------------------
 
 
