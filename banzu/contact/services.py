@@ -16,7 +16,7 @@ could deadlock against an offer. The database constraints of ``contact.models`` 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -352,12 +352,16 @@ def _read_queue_policies(centre_id: int) -> dict[int, rules.QueuePolicy]:
     }
 
 
-def available_agents(centre: Any, *, busy_too: bool = True) -> list[rules.AvailableAgent]:
+def available_agents(
+    centre: Any, *, busy_too: bool = True, skill_ids: Iterable[int] | None = None
+) -> list[rules.AvailableAgent]:
     """Agents of `centre` who may take a contact: ready, or busy with room on a multi-contact channel.
 
     An agent with an offer still ringing is left out: one offer at a time (CT-7). Without
     `busy_too` only ready agents are read: when no waiting contact can go to a multi-contact
-    channel, a busy agent cannot take any of them, and a large floor is mostly busy.
+    channel, a busy agent cannot take any of them, and a large floor is mostly busy. With
+    `skill_ids`, only those of the agents' skills are read (routing looks at the skills the
+    queues require, nothing else).
     """
     states = [State.READY, State.BUSY] if busy_too else [State.READY]
     # Without the models' default orderings, which would join and sort tables nobody asked for.
@@ -390,9 +394,13 @@ def available_agents(centre: Any, *, busy_too: bool = True) -> list[rules.Availa
             if status == Status.OFFERED:
                 ringing.add(agent_id)
     skills: dict[int, dict[int, int]] = defaultdict(dict)
-    rows = EmployeeSkill.objects.filter(employee_id__in=candidate_ids).order_by()
-    for employee_id, skill_id, level in rows.values_list("employee_id", "skill_id", "level"):
-        skills[employee_id][skill_id] = level
+    skill_ids = None if skill_ids is None else list(skill_ids)
+    if sessions and skill_ids != []:
+        rows = EmployeeSkill.objects.filter(employee_id__in=candidate_ids).order_by()
+        if skill_ids is not None:
+            rows = rows.filter(skill_id__in=skill_ids)
+        for employee_id, skill_id, level in rows.values_list("employee_id", "skill_id", "level"):
+            skills[employee_id][skill_id] = level
     return [
         rules.AvailableAgent(
             agent_id=agent_id,
@@ -476,8 +484,10 @@ def offer_contact(*, contact_id: int, agent_id: int, now: datetime) -> Contact:
         raise OutOfScope()
     with transaction.atomic():
         session = (
-            # Only the session row is locked, not the employee row joined for the filter.
-            AgentSession.objects.select_for_update(of=("self",))
+            # Only the session row is locked, not the employee row joined for the filter. A row
+            # another server holds is being offered something: that server decides, this one
+            # moves on rather than queue behind it (the contact waits for the next round).
+            AgentSession.objects.select_for_update(of=("self",), skip_locked=True)
             .filter(
                 employee_id=agent_id,
                 employee__centre_id=contact.centre_id,
@@ -512,7 +522,11 @@ def route_waiting(*, centre: Any, now: datetime) -> list[Contact]:
     if not queue_ids:
         return []
     queues = queue_policies(centre)
-    agents = available_agents(centre, busy_too=rules.multi_contact_reachable(queue_ids, queues))
+    agents = available_agents(
+        centre,
+        busy_too=rules.multi_contact_reachable(queue_ids, queues),
+        skill_ids={skill for queue in queues.values() for skill in queue.required_skills},
+    )
     if not agents:
         return []
     waiting = routing_head(centre, queue_ids, queues, len(agents))

@@ -119,6 +119,37 @@ def test_two_concurrent_offers_to_one_agent_give_the_agent_one_contact(floor):
     assert Contact.objects.filter(agent=agent, status=Status.OFFERED).count() == 1
 
 
+def test_an_offer_to_an_agent_another_server_is_offering_to_is_refused_without_waiting(floor):
+    queue, (agent, _teammate) = floor
+    first, second = (services.enqueue_contact(queue=queue, now=timezone.now()) for _ in range(2))
+    claimed, rival_done, errors, outcome = threading.Event(), threading.Event(), [], {}
+
+    def holder():
+        with transaction.atomic():
+            services.offer_contact(contact_id=first.pk, agent_id=agent.pk, now=timezone.now())
+            claimed.set()
+            # Still holding the agent's row: the rival must answer before this commits.
+            outcome["rival_answered_first"] = rival_done.wait(5)
+
+    def rival():
+        claimed.wait(5)
+        try:
+            services.offer_contact(contact_id=second.pk, agent_id=agent.pk, now=timezone.now())
+            outcome["rival"] = "won"
+        except Conflict as exc:
+            outcome["rival"] = exc.code
+        rival_done.set()
+
+    threads = [in_thread(holder, errors), in_thread(rival, errors)]
+    for thread in threads:
+        thread.join(15)
+    assert errors == []
+    assert outcome == {"rival": "agent_not_available", "rival_answered_first": True}
+    second.refresh_from_db()
+    assert (second.status, second.agent_id) == (Status.QUEUED, None)
+    assert Contact.objects.filter(agent=agent, status=Status.OFFERED).get().pk == first.pk
+
+
 def test_of_many_simultaneous_claims_exactly_one_wins_every_time(floor):
     queue, agents = floor
     for _round in range(10):

@@ -545,6 +545,24 @@ def test_busy_agents_are_read_only_when_a_waiting_contact_may_go_to_a_multi_cont
     assert [(c.pk, c.agent_id) for c in floor.route(seconds=3)] == [(call.pk, ready.pk)]
 
 
+def test_routing_reads_only_the_skills_the_queues_require(floor):
+    from banzu.org.models import EmployeeSkill
+    from banzu.org.tests.factories import SkillFactory
+
+    english = SkillFactory(code="english", name="英语")
+    EmployeeSkill.objects.create(employee=floor.person("agent"), skill=english, level=4)
+    floor.login("agent")
+    [everything] = services.available_agents(floor.centre)
+    assert everything.skills[english.pk] == 4 and floor.tax.pk in everything.skills
+    [required] = services.available_agents(floor.centre, skill_ids=[floor.tax.pk])
+    assert required.skills == {floor.tax.pk: everything.skills[floor.tax.pk]}
+    [bare] = services.available_agents(floor.centre, skill_ids=[])
+    assert bare.skills == {}
+    # The queue requires tax level 2, which the agent has: routing still finds them.
+    contact = floor.call(seconds=1)
+    assert [(c.pk, c.agent_id) for c in floor.route(seconds=2)] == [(contact.pk, floor.person("agent").pk)]
+
+
 def test_a_chat_cannot_be_put_on_hold(floor, chat_queue):
     floor.login("agent")
     chat = floor.call(queue=chat_queue)
