@@ -224,7 +224,7 @@ class ConsoleContactViewSet(ScopedViewSetMixin, mixins.ListModelMixin, viewsets.
                 from banzu.core.errors import invalid
 
                 raise invalid("queue", _("No queue has this code."), code="unknown_queue")
-        ended, new = services.transfer_contact(
+        ended, new = console.transfer_call(
             contact_id=contact.pk,
             now=timezone.now(),
             to_agent=_colleague(agent, target["employee_no"]) if target.get("employee_no") else None,

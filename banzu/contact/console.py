@@ -347,6 +347,33 @@ def end_call(*, contact_id: int, now: datetime, by: Any = None) -> Contact:
     return _with_agents(contact_id, (), body)
 
 
+def transfer_call(
+    *,
+    contact_id: int,
+    now: datetime,
+    to_agent: Employee | None = None,
+    to_queue: Any = None,
+    to_number: str = "",
+    new_external_id: str = "",
+) -> tuple[Contact, Contact | None]:
+    """CT-10: transfer (转接) as ``services.transfer_contact``, with every agent on the call locked:
+    colleagues consulted or in conference leave with the old leg, so consult-then-transfer to the
+    consulted colleague works and nobody stays on a call that has moved on."""
+
+    def body(sessions: dict[int, AgentSession]) -> tuple[Contact, Contact | None]:
+        return services.transfer_contact(
+            contact_id=contact_id,
+            now=now,
+            to_agent=to_agent,
+            to_queue=to_queue,
+            to_number=to_number,
+            new_external_id=new_external_id,
+            leg_ended=lambda old: _close_parties(old, sessions, now, Event.LEAVE),
+        )
+
+    return _with_agents(contact_id, (to_agent.pk,) if to_agent is not None else (), body)
+
+
 # --- consult and three-party call -------------------------------------------------------------------
 
 

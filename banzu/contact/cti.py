@@ -437,7 +437,7 @@ def _apply_call_event(switch: Switch, event: Mapping[str, Any], at: datetime) ->
     elif kind == "transferred":
         target = event["to"]
         leg = call.legs + 1
-        _old, new = services.transfer_contact(
+        _old, new = console.transfer_call(
             contact_id=contact.pk,
             now=at,
             to_agent=_employee(switch, target["agent"]) if target.get("agent") else None,

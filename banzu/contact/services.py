@@ -838,10 +838,13 @@ def transfer_contact(
     to_queue: Queue | None = None,
     to_number: str = "",
     new_external_id: str = "",
+    leg_ended: Callable[[Contact], None] | None = None,
 ) -> tuple[Contact, Contact | None]:
     """CT-10: blind transfer (转接) of a live call to an agent, a queue or an outside number.
 
-    The current agent's leg ends as usual (after-call work follows). To a queue, a new leg waits
+    The current agent's leg ends as usual (after-call work follows), and `leg_ended(old leg)` runs
+    before the new leg starts (``console.transfer_call`` frees the agents consulted or in
+    conference there, so a consulted colleague can take the call). To a queue, a new leg waits
     there, in front of nothing (it queues now); to an agent, the new leg is offered to that agent at
     once, or the whole transfer is refused if they cannot take it; to a number, the call leaves the
     centre. Returns (the ended leg, the new leg or None). One transaction: a refused transfer
@@ -863,6 +866,8 @@ def transfer_contact(
         if to_queue is not None and to_queue.centre_id != old.centre_id:
             raise OutOfScope()
         old = end_contact(contact_id=contact_id, now=now)
+        if leg_ended is not None:
+            leg_ended(old)
         new = None
         if not to_number:
             queue = to_queue or old.queue

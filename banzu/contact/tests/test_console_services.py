@@ -237,6 +237,46 @@ def test_hanging_up_a_three_party_call_frees_the_third_agent(floor):
     assert state(teammate) == State.READY and state(floor.person("agent")) == State.ACW
 
 
+def test_a_consulted_colleague_takes_the_call_transferred_to_them(floor):
+    teammate = floor.person("teammate")
+    floor.login("agent")
+    contact = connected_call(floor)
+    floor.login("teammate", seconds=2)
+    console.call_leg(contact_id=contact.pk, kind=Kind.CONSULTED, agent=teammate, now=at(5))
+    old, new = console.transfer_call(contact_id=contact.pk, to_agent=teammate, now=at(20))
+    assert (old.status, new.status, new.agent) == (Status.ACW, Status.OFFERED, teammate)
+    assert not CallParty.objects.filter(ended_at__isnull=True).exists()
+    assert state(teammate) == State.RINGING and state(floor.person("agent")) == State.ACW
+    assert kinds(old)[-2:] == [Kind.LEFT, Kind.TRANSFERRED]
+    assert services.answer_contact(contact_id=new.pk, now=at(22)).status == Status.CONNECTED
+
+
+def test_a_call_transferred_to_a_queue_frees_the_agent_in_conference(floor):
+    teammate = floor.person("teammate")
+    floor.login("agent")
+    contact = connected_call(floor)
+    floor.login("teammate", seconds=2)
+    console.call_leg(contact_id=contact.pk, kind=Kind.CONFERENCED, agent=teammate, now=at(5))
+    _old, queued = console.transfer_call(contact_id=contact.pk, to_queue=floor.queue, now=at(20))
+    assert queued.status == Status.QUEUED
+    assert state(teammate) == State.READY
+    # The freed colleague is the one free agent: the transferred call goes to them.
+    assert [(c.pk, c.agent_id) for c in floor.route(21)] == [(queued.pk, teammate.pk)]
+
+
+def test_a_refused_transfer_leaves_the_colleague_on_the_call(floor):
+    teammate, other = floor.person("teammate"), floor.person("other_agent")
+    floor.login("agent")
+    contact = connected_call(floor)
+    floor.login("teammate", seconds=2)
+    console.call_leg(contact_id=contact.pk, kind=Kind.CONFERENCED, agent=teammate, now=at(5))
+    with pytest.raises(Conflict):
+        console.transfer_call(contact_id=contact.pk, to_agent=other, now=at(20))  # not logged in
+    contact.refresh_from_db()
+    assert contact.status == Status.CONNECTED and state(teammate) == State.BUSY
+    assert CallParty.objects.get(ended_at__isnull=True).agent == teammate
+
+
 def test_a_consult_needs_a_ready_colleague_and_ending_one_not_on_the_call_is_refused(floor):
     teammate = floor.person("teammate")
     floor.login("agent")

@@ -254,6 +254,12 @@ def test_a_call_waiting_past_the_overflow_limit_goes_to_the_overflow_queues_agen
     assert contact.status == Status.OFFERED
 
 
+def _waiting(contacts):
+    from banzu.contact import rules
+
+    return [rules.WaitingContact(*row) for row in contacts.values_list(*services.WAITING_FIELDS)]
+
+
 def _long_queues(floor, strategy):
     """Seven calls in the floor's queue (priorities, VIP levels, a tie on time) and three in a queue
     that overflows into it."""
@@ -279,9 +285,7 @@ def test_routing_reads_the_head_of_a_queue_without_overflow_as_the_pure_rule_pic
 
     _long_queues(floor, strategy)
     queues = services.queue_policies(floor.centre)
-    everyone = services._waiting(
-        Contact.objects.filter(status=Status.QUEUED).order_by().values_list(*services.WAITING_FIELDS)
-    )
+    everyone = _waiting(Contact.objects.filter(status=Status.QUEUED))
     queue_ids = services.waiting_queue_ids(floor.centre)
     assert len(queue_ids) == 2
     for agents in range(9):
@@ -297,9 +301,7 @@ def test_the_place_in_the_queue_is_counted_as_routing_orders_the_queue(floor, st
 
     calls = _long_queues(floor, strategy)
     policy = services.queue_policies(floor.centre)[floor.queue.pk]
-    everyone = services._waiting(
-        Contact.objects.filter(queue=floor.queue, status=Status.QUEUED).order_by().values_list(*services.WAITING_FIELDS)
-    )
+    everyone = _waiting(Contact.objects.filter(queue=floor.queue, status=Status.QUEUED))
     places = [cti.position_in_queue(Contact.objects.get(pk=pk), policy) for pk in calls]
     assert places == [cti.queue_position(pk, everyone, policy) for pk in calls]
     assert sorted(places) == list(range(1, 8))
