@@ -212,13 +212,19 @@ def test_an_internal_call_needs_a_colleague(floor, number, code):
 # --- consult and three-party call ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", [Kind.CONSULTED, Kind.CONFERENCED])
-def test_a_consulted_or_conferenced_agent_is_busy_for_the_leg_and_ready_after_it(floor, kind):
+def with_colleague(floor, kind):
+    """The agent's answered call, with the teammate joined at 5 s as `kind` (consulted, conferenced)."""
     teammate = floor.person("teammate")
     floor.login("agent")
     contact = connected_call(floor)
     floor.login("teammate", seconds=2)
     console.call_leg(contact_id=contact.pk, kind=kind, agent=teammate, now=at(5))
+    return contact, teammate
+
+
+@pytest.mark.parametrize("kind", [Kind.CONSULTED, Kind.CONFERENCED])
+def test_a_consulted_or_conferenced_agent_is_busy_for_the_leg_and_ready_after_it(floor, kind):
+    contact, teammate = with_colleague(floor, kind)
     assert state(teammate) == State.BUSY
     assert CallParty.objects.get(contact=contact, ended_at__isnull=True).role == kind
     console.call_leg(contact_id=contact.pk, kind=kind, agent=teammate, now=at(20), phase="end")
@@ -228,21 +234,13 @@ def test_a_consulted_or_conferenced_agent_is_busy_for_the_leg_and_ready_after_it
 
 
 def test_hanging_up_a_three_party_call_frees_the_third_agent(floor):
-    teammate = floor.person("teammate")
-    floor.login("agent")
-    contact = connected_call(floor)
-    floor.login("teammate", seconds=2)
-    console.call_leg(contact_id=contact.pk, kind=Kind.CONFERENCED, agent=teammate, now=at(5))
+    contact, teammate = with_colleague(floor, Kind.CONFERENCED)
     console.end_call(contact_id=contact.pk, now=at(30))
     assert state(teammate) == State.READY and state(floor.person("agent")) == State.ACW
 
 
 def test_a_consulted_colleague_takes_the_call_transferred_to_them(floor):
-    teammate = floor.person("teammate")
-    floor.login("agent")
-    contact = connected_call(floor)
-    floor.login("teammate", seconds=2)
-    console.call_leg(contact_id=contact.pk, kind=Kind.CONSULTED, agent=teammate, now=at(5))
+    contact, teammate = with_colleague(floor, Kind.CONSULTED)
     old, new = console.transfer_call(contact_id=contact.pk, to_agent=teammate, now=at(20))
     assert (old.status, new.status, new.agent) == (Status.ACW, Status.OFFERED, teammate)
     assert not CallParty.objects.filter(ended_at__isnull=True).exists()
@@ -252,11 +250,7 @@ def test_a_consulted_colleague_takes_the_call_transferred_to_them(floor):
 
 
 def test_a_call_transferred_to_a_queue_frees_the_agent_in_conference(floor):
-    teammate = floor.person("teammate")
-    floor.login("agent")
-    contact = connected_call(floor)
-    floor.login("teammate", seconds=2)
-    console.call_leg(contact_id=contact.pk, kind=Kind.CONFERENCED, agent=teammate, now=at(5))
+    contact, teammate = with_colleague(floor, Kind.CONFERENCED)
     _old, queued = console.transfer_call(contact_id=contact.pk, to_queue=floor.queue, now=at(20))
     assert queued.status == Status.QUEUED
     assert state(teammate) == State.READY
@@ -265,11 +259,8 @@ def test_a_call_transferred_to_a_queue_frees_the_agent_in_conference(floor):
 
 
 def test_a_refused_transfer_leaves_the_colleague_on_the_call(floor):
-    teammate, other = floor.person("teammate"), floor.person("other_agent")
-    floor.login("agent")
-    contact = connected_call(floor)
-    floor.login("teammate", seconds=2)
-    console.call_leg(contact_id=contact.pk, kind=Kind.CONFERENCED, agent=teammate, now=at(5))
+    contact, teammate = with_colleague(floor, Kind.CONFERENCED)
+    other = floor.person("other_agent")
     with pytest.raises(Conflict):
         console.transfer_call(contact_id=contact.pk, to_agent=other, now=at(20))  # not logged in
     contact.refresh_from_db()
