@@ -16,13 +16,13 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound
 
@@ -81,15 +81,6 @@ SERVING_STATES = (
 def event_allowed(kind: str, status: str) -> bool:
     """Whether a call event of `kind` may follow when the call's current leg is in `status`."""
     return status in CALL_EVENTS.get(kind, frozenset())
-
-
-def queue_position(contact_id: int, waiting: Iterable[rules.WaitingContact], queue: rules.QueuePolicy) -> int | None:
-    """1 for the contact served next in `queue`, in the order routing serves it; None if not waiting."""
-    ordered = sorted(waiting, key=lambda item: rules.contact_order(item, queue))
-    for index, item in enumerate(ordered, start=1):
-        if item.contact_id == contact_id:
-            return index
-    return None
 
 
 def average_handle_seconds(samples: Sequence[tuple[int, int, int]], default: float) -> float:
@@ -223,30 +214,12 @@ def route_json(call: CtiCall) -> dict:
     return answer
 
 
-def position_in_queue(contact: Contact, queue: rules.QueuePolicy) -> int | None:
-    """``queue_position`` counted by the database: the contacts ahead in ``rules.contact_order``.
-
-    One COUNT however long the queue is; a caller asking for their place in a long queue does not
-    load it.
-    """
-    if contact.status != Status.QUEUED:
-        return None
-    same = Q(priority=contact.priority)
-    ahead = Q(priority__gt=contact.priority)
-    if queue.strategy == rules.Strategy.CUSTOMER_PRIORITY:
-        ahead |= same & Q(customer_priority__gt=contact.customer_priority)
-        same &= Q(customer_priority=contact.customer_priority)
-    ahead |= same & (Q(queued_at__lt=contact.queued_at) | Q(queued_at=contact.queued_at, pk__lt=contact.pk))
-    queued = Contact.objects.filter(centre_id=contact.centre_id, status=Status.QUEUED, queue_id=contact.queue_id)
-    return queued.filter(ahead).order_by().count() + 1
-
-
 def _queue_place(contact: Contact) -> dict:
     queue = contact.queue
     queue_policy = services.queue_policies(contact.centre_id).get(queue.pk)
     if queue_policy is None:
         return {}
-    position = position_in_queue(contact, queue_policy)
+    position = services.position_in_queue(contact, queue_policy)
     sample = policy("contact.estimated_wait_sample_contacts", contact.centre_id)
     samples = list(
         Contact.objects.filter(queue_id=queue.pk, status=Status.ENDED, closed_at__isnull=False)

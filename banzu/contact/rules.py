@@ -159,6 +159,17 @@ def contact_order(contact: WaitingContact, queue: QueuePolicy) -> tuple:
     return (-queue.priority, -contact.priority, -vip, contact.queued_at, contact.contact_id)
 
 
+def queue_position(contact_id: int, waiting: Iterable[WaitingContact], queue: QueuePolicy) -> int | None:
+    """1 for the contact served next in `queue`, in the order routing serves it; None if not waiting.
+
+    The definition ``services.position_in_queue`` counts in the database."""
+    ordered = sorted(waiting, key=lambda item: contact_order(item, queue))
+    for index, item in enumerate(ordered, start=1):
+        if item.contact_id == contact_id:
+            return index
+    return None
+
+
 def routing_head(
     waiting: Iterable[WaitingContact], queues: Mapping[int, QueuePolicy], agents: int
 ) -> list[WaitingContact]:

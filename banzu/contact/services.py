@@ -15,13 +15,15 @@ could deadlock against an offer. The database constraints of ``contact.models`` 
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Value, When, Window
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
@@ -414,6 +416,9 @@ def available_agents(
 
 
 WAITING_FIELDS = ("pk", "queue_id", "queued_at", "priority", "customer_priority")
+# ``rules.contact_order`` within one queue, as columns: (field, highest first). The VIP level counts
+# only in customer-priority queues.
+QUEUE_ORDER = (("priority", True), ("customer_priority", True), ("queued_at", False), ("pk", False))
 
 
 def _waiting(rows) -> list[rules.WaitingContact]:
@@ -442,14 +447,35 @@ def routing_head(
     if headed:
         by_vip = [q for q in headed if queues[q].strategy == rules.Strategy.CUSTOMER_PRIORITY]
         vip = Case(When(queue_id__in=by_vip, then=F("customer_priority")), default=Value(0)) if by_vip else Value(0)
+        columns = [(vip if name == "customer_priority" else F(name), first) for name, first in QUEUE_ORDER]
         place = Window(
             RowNumber(),
             partition_by=[F("queue_id")],
-            order_by=[F("priority").desc(), vip.desc(), F("queued_at").asc(), F("pk").asc()],
+            order_by=[column.desc() if first else column.asc() for column, first in columns],
         )
         rows = queued.filter(queue_id__in=headed).annotate(place=place).filter(place__lte=agents)
         waiting += _waiting(rows.values_list(*WAITING_FIELDS))
     return waiting
+
+
+def position_in_queue(contact: Contact, queue: rules.QueuePolicy) -> int | None:
+    """1 for the contact served next in its queue (``rules.contact_order``); None if not waiting.
+
+    One COUNT of the contacts ahead, however long the queue is.
+    """
+    if contact.status != Status.QUEUED:
+        return None
+    by_vip = queue.strategy == rules.Strategy.CUSTOMER_PRIORITY
+    # Ahead: better on some column, equal on every column before it.
+    ahead, same = [], Q()
+    for name, first in QUEUE_ORDER:
+        if name == "customer_priority" and not by_vip:
+            continue
+        value = getattr(contact, name)
+        ahead.append(same & Q(**{f"{name}__{'gt' if first else 'lt'}": value}))
+        same &= Q(**{name: value})
+    queued = Contact.objects.filter(centre_id=contact.centre_id, status=Status.QUEUED, queue_id=contact.queue_id)
+    return queued.filter(functools.reduce(operator.or_, ahead)).order_by().count() + 1
 
 
 def _agent_has_room(session: AgentSession, contact: Contact) -> bool:

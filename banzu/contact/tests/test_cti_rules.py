@@ -88,19 +88,19 @@ def test_the_position_follows_routing_order():
         rules.WaitingContact(12, 1, T0 + timedelta(seconds=60), 5, 0),  # higher priority jumps ahead
         rules.WaitingContact(13, 1, T0 + timedelta(seconds=90), 0, 3),  # VIP counts only in VIP-first queues
     ]
-    assert [cti.queue_position(pk, waiting, _queue()) for pk in (12, 11, 10, 13)] == [1, 2, 3, 4]
+    assert [rules.queue_position(pk, waiting, _queue()) for pk in (12, 11, 10, 13)] == [1, 2, 3, 4]
     vip_first = _queue(rules.Strategy.CUSTOMER_PRIORITY)
-    assert [cti.queue_position(pk, waiting, vip_first) for pk in (12, 13, 11, 10)] == [1, 2, 3, 4]
-    assert cti.queue_position(99, waiting, _queue()) is None
+    assert [rules.queue_position(pk, waiting, vip_first) for pk in (12, 13, 11, 10)] == [1, 2, 3, 4]
+    assert rules.queue_position(99, waiting, _queue()) is None
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=40, unique=True))
 def test_positions_are_one_to_n_without_gaps(offsets):
     waiting = [rules.WaitingContact(n, 1, T0 + timedelta(seconds=s), 0, 0) for n, s in enumerate(offsets)]
-    positions = sorted(cti.queue_position(item.contact_id, waiting, _queue()) for item in waiting)
+    positions = sorted(rules.queue_position(item.contact_id, waiting, _queue()) for item in waiting)
     assert positions == list(range(1, len(waiting) + 1))
     earliest = min(waiting, key=lambda item: item.queued_at)
-    assert cti.queue_position(earliest.contact_id, waiting, _queue()) == 1
+    assert rules.queue_position(earliest.contact_id, waiting, _queue()) == 1
 
 
 def test_the_average_handle_time_is_talk_hold_and_after_call_work():

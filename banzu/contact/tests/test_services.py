@@ -297,16 +297,16 @@ def test_routing_reads_the_head_of_a_queue_without_overflow_as_the_pure_rule_pic
 
 @pytest.mark.parametrize("strategy", ["longest_idle", "customer_priority"])
 def test_the_place_in_the_queue_is_counted_as_routing_orders_the_queue(floor, strategy):
-    from banzu.contact import cti
+    from banzu.contact import rules
 
     calls = _long_queues(floor, strategy)
     policy = services.queue_policies(floor.centre)[floor.queue.pk]
     everyone = _waiting(Contact.objects.filter(queue=floor.queue, status=Status.QUEUED))
-    places = [cti.position_in_queue(Contact.objects.get(pk=pk), policy) for pk in calls]
-    assert places == [cti.queue_position(pk, everyone, policy) for pk in calls]
+    places = [services.position_in_queue(Contact.objects.get(pk=pk), policy) for pk in calls]
+    assert places == [rules.queue_position(pk, everyone, policy) for pk in calls]
     assert sorted(places) == list(range(1, 8))
     Contact.objects.filter(pk=calls[0]).update(status=Status.ABANDONED)
-    assert cti.position_in_queue(Contact.objects.get(pk=calls[0]), policy) is None
+    assert services.position_in_queue(Contact.objects.get(pk=calls[0]), policy) is None
 
 
 def test_two_free_agents_take_the_first_two_of_a_long_queue(floor):
