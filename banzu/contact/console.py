@@ -330,17 +330,20 @@ def dial_failed(*, contact_id: int, now: datetime, reason: str = "", by: Any = N
 def end_call(*, contact_id: int, now: datetime, by: Any = None) -> Contact:
     """CT-10, CT-15: hang up. A call still ringing out is cancelled; otherwise the conversation ends,
     the holder goes to after-call work and every other agent on the call is free again."""
-    contact = Contact.objects.filter(pk=contact_id).first()
-    if contact is None:
+    found = Contact.objects.filter(pk=contact_id).values_list("status", "queue_id").first()
+    if found is None:
         raise OutOfScope()
-    if contact.status == Status.OFFERED and contact.queue_id is None:
+    status, queue_id = found
+    if status == Status.OFFERED and queue_id is None:
         return dial_failed(contact_id=contact_id, now=now, reason="cancelled", by=by)
 
     def body(sessions: dict[int, AgentSession]) -> Contact:
-        current = Contact.objects.get(pk=contact_id)
-        parties = CallParty.objects.filter(contact=current, ended_at__isnull=True).values_list("agent_id", flat=True)
-        _check_own(by, [current.agent_id, *parties])
-        ended = services.end_contact(contact_id=contact_id, now=now)
+        if by is not None:  # the switch needs no check (and no reads for it)
+            holder, parties = _involved(contact_id)
+            _check_own(by, [holder, *parties])
+        # The holder's session is locked here already (and the holder checked unchanged under it).
+        contact = Contact.objects.select_for_update().get(pk=contact_id)
+        ended = services.end_locked_contact(contact, sessions.get(contact.agent_id), now=now)
         _close_parties(ended, sessions, now, Event.LEAVE)
         return ended
 

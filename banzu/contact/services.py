@@ -498,6 +498,18 @@ def _agent_has_room(session: AgentSession, contact: Contact) -> bool:
     return rules.free_capacity(live, contact.channel_id, capacity) > 0
 
 
+OFFER_FIELDS = (
+    "centre_id",
+    "channel_id",
+    "queue_id",
+    "single_contact",
+    "status",
+    "agent_id",
+    "offered_at",
+    "offer_count",
+)
+
+
 def offer_contact(*, contact_id: int, agent_id: int, now: datetime) -> Contact:
     """CT-7: offer a queued contact to an agent; of concurrent callers exactly one wins.
 
@@ -505,7 +517,8 @@ def offer_contact(*, contact_id: int, agent_id: int, now: datetime) -> Contact:
     a conditional update queued → offered; a lost claim raises Conflict and writes nothing. Skills
     are routing's business (``rules.choose``); this only guards availability and capacity.
     """
-    contact = Contact.objects.filter(pk=contact_id).first()
+    # Only what the checks read; the claim's refresh then reloads these, the rest loads if asked for.
+    contact = Contact.objects.filter(pk=contact_id).only(*OFFER_FIELDS).first()
     if contact is None:
         raise OutOfScope()
     with transaction.atomic():
@@ -641,23 +654,24 @@ def end_contact(*, contact_id: int, now: datetime) -> Contact:
     Talk and hold seconds are final now. The agent goes to after-call work unless they are still
     busy with other contacts (chats).
     """
+    return _run_locked(contact_id, functools.partial(end_locked_contact, now=now))
 
-    def body(contact: Contact, session: AgentSession | None) -> Contact:
-        if contact.status in (Status.ACW, Status.ENDED):
-            return contact  # the switch repeated the event
-        if contact.status not in (Status.CONNECTED, Status.ON_HOLD) or session is None:
-            raise _wrong_status(contact)
-        _stop_hold(contact, now)
-        contact.status, contact.ended_at = Status.ACW, now
-        _set_durations(contact)
-        contact.save(update_fields=["status", "ended_at", "hold_started_at", "hold_seconds", "talk_seconds"])
-        statistics.contact_reached(contact, rules.ContactStage.ENDED, now=now)  # CT-12, CT-16
-        if not _others(contact, ACTIVE_STATUSES):
-            _move_agent(session, Event.HANG_UP, now=now, contact=contact)
-        _record(contact, Kind.ENDED, now, agent_id=contact.agent_id)
-        return contact
 
-    return _run_locked(contact_id, body)
+def end_locked_contact(contact: Contact, session: AgentSession | None, *, now: datetime) -> Contact:
+    """`end_contact` for a caller who holds the locks already: the holder's session, then the contact."""
+    if contact.status in (Status.ACW, Status.ENDED):
+        return contact  # the switch repeated the event
+    if contact.status not in (Status.CONNECTED, Status.ON_HOLD) or session is None:
+        raise _wrong_status(contact)
+    _stop_hold(contact, now)
+    contact.status, contact.ended_at = Status.ACW, now
+    _set_durations(contact)
+    contact.save(update_fields=["status", "ended_at", "hold_started_at", "hold_seconds", "talk_seconds"])
+    statistics.contact_reached(contact, rules.ContactStage.ENDED, now=now)  # CT-12, CT-16
+    if not _others(contact, ACTIVE_STATUSES):
+        _move_agent(session, Event.HANG_UP, now=now, contact=contact)
+    _record(contact, Kind.ENDED, now, agent_id=contact.agent_id)
+    return contact
 
 
 def finish_acw(*, contact_id: int, now: datetime, disposition: str = "") -> Contact:

@@ -673,3 +673,20 @@ def test_the_cti_endpoints_are_in_the_openapi_schema(api_as):
     assert {"200", "400", "401", "404", "409"} <= set(event["responses"])
     assert {"switchToken": []} in event["security"]
     assert schema["components"]["securitySchemes"]["switchToken"]["scheme"] == "bearer"
+
+
+# Statements per event of a call's life, a ceiling that guards the hot path of a busy switch: every
+# event takes a network round trip and an ORM compile per statement (``bench.cti_load``).
+EVENT_STATEMENTS = {"offered": 40, "answered": 21, "ended": 32}
+
+
+def test_each_event_of_a_call_costs_a_fixed_number_of_statements(pbx, floor, django_assert_max_num_queries):
+    agent = pbx.no("agent")
+    pbx.ok("agent_login", 0, agent=agent)
+    with django_assert_max_num_queries(EVENT_STATEMENTS["offered"]):
+        offered = pbx.ok("offered", 1, call_id="c1", queue="TAX", caller_number="13912345678")
+    assert offered["route"]["decision"] == "agent"
+    with django_assert_max_num_queries(EVENT_STATEMENTS["answered"]):
+        assert pbx.ok("answered", 2, call_id="c1", agent=agent)["call"]["status"] == "connected"
+    with django_assert_max_num_queries(EVENT_STATEMENTS["ended"]):
+        assert pbx.ok("ended", 3, call_id="c1")["call"]["status"] == "acw"
