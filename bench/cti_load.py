@@ -2,10 +2,10 @@
 
 Workload: a 1,000-seat centre (one voice queue every agent may take), all agents signed in through
 the CTI API, then calls arriving as a Poisson stream so that the switch sends about 200 events a
-second (offered, answered, ended, agent away / ready, routing questions) for 2 minutes, spread over
+second (offered, answered, ended, the agent's wrap-up key or away / ready) for 2 minutes, spread over
 two uvicorn processes on loopback that share one PostgreSQL database and Redis (when ``REDIS_URL``
-is set; else pushes stay in each process and the driver polls). After-call work is closed through
-the services, as the agent console would.
+is set; else pushes stay in each process and the driver polls). Agents end after-call work with the
+phone's wrap-up key (``agent_ready``) or go on a break (``agent_away``), as switch events.
 
 Measured: route-decision latency (the round trip of the ``offered`` event, whose answer carries the
 routing decision: p50 and p99, goal p99 < 100 ms), events lost (calls the switch sent that did not
@@ -43,7 +43,8 @@ from pathlib import Path
 NAME = "cti_load"
 DATABASE = "bz_bench_cti"
 PGBENCH_DATABASE = "bz_bench_cti_pgbench"
-EVENTS_PER_CALL = 3.4  # offered, answered, ended, plus routing questions and breaks now and then
+# Offered, answered, ended, the wrap-up key (agent_ready); a break (break_probability) adds its return.
+EVENTS_PER_CALL = 4.05
 PGBENCH_CLIENTS = 2
 PGBENCH_SECONDS = 10
 
@@ -232,9 +233,7 @@ def run(*, seconds: float, rate: float, seats: int, server_url: str, redis_url: 
 
     setup_django(NAME)
     from django.db import connection
-    from django.utils import timezone
 
-    from banzu.contact import services
     from banzu.contact.tests.cti_traffic import Traffic, TrafficConfig
     from banzu.contact.tests.servers import app_servers
 
@@ -260,9 +259,6 @@ def run(*, seconds: float, rate: float, seats: int, server_url: str, redis_url: 
     env = {"BANZU_REDIS_PREFIX": f"bzb{os.getpid()}", "BANZU_DB_POOL": os.environ.get("BANZU_DB_POOL", "1")}
     log_dir = Path(tempfile.mkdtemp(prefix="banzu-bench-cti-"))
 
-    def finish_acw(contact_id: int) -> None:
-        services.finish_acw(contact_id=contact_id, now=timezone.now())
-
     print(
         f"{len(agents)} seats, {config.calls} calls at {calls_per_second:.1f}/s for {seconds:.0f} s, "
         f"talk ~{mean_talk:.0f} s, redis={'yes' if redis_url else 'no'}",
@@ -275,7 +271,6 @@ def run(*, seconds: float, rate: float, seats: int, server_url: str, redis_url: 
             token,
             agents,
             config,
-            finish_acw=finish_acw,
             on_thread_exit=lambda: connection.close(),
         )
         cpu_before = servers_cpu_seconds(running)

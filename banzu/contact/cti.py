@@ -66,6 +66,8 @@ AGENT_EVENTS: Mapping[str, str] = {
     "agent_away": rules.AgentEvent.AWAY,
 }
 EVENT_TYPES = (*CALL_EVENTS, *AGENT_EVENTS)
+# Agent events that end the agent's after-call work before they apply (the wrap-up key, an away code).
+WRAP_UP_EVENTS = frozenset({"agent_ready", "agent_away"})
 # Events after which an agent may be free or a call may wait: routing runs once they are applied.
 ROUTING_EVENTS = frozenset({"offered", "transferred", "ended", "dial_failed", "agent_login", "agent_ready"})
 # Agents who are signed in to serve a queue, for the estimated wait.
@@ -472,16 +474,18 @@ def _apply_agent_event(switch: Switch, event: Mapping[str, Any], at: datetime) -
     employee = _employee(switch, event["agent"])
     since = AgentSession.objects.filter(employee=employee).order_by().values_list("state_since", flat=True).first()
     _check_time(at, since, employee.employee_no)
-    if event["type"] == "agent_ready":
-        # A switch reports "ready" when the agent presses the wrap-up key: that ends the agent's
-        # after-call work (CT-9), which leaves them ready unless they still hold other contacts.
+    if event["type"] in WRAP_UP_EVENTS:
+        # A switch reports "ready" when the agent presses the wrap-up key, and "away" when they pick
+        # an away reason during wrap-up: either ends the agent's after-call work (CT-9), which leaves
+        # them ready unless they still hold other contacts; "away" then takes them from ready.
         for contact_id in Contact.objects.filter(agent=employee, status=Contact.Status.ACW).values_list(
             "pk", flat=True
         ):
             services.finish_acw(contact_id=contact_id, now=at)
-        session = AgentSession.objects.filter(employee=employee).order_by().first()
-        if session is not None and session.state == AgentSession.State.READY:
-            return Applied(session.state, agent=employee)
+        if event["type"] == "agent_ready":
+            state = AgentSession.objects.filter(employee=employee).order_by().values_list("state", flat=True).first()
+            if state == AgentSession.State.READY:
+                return Applied(state, agent=employee)
     session = services.set_agent_state(
         agent=employee, action=AGENT_EVENTS[event["type"]], now=at, away_reason=event.get("away_reason") or ""
     )

@@ -197,6 +197,64 @@ def routing_head(
     return kept
 
 
+def shortlist_pools(
+    waiting: Iterable[WaitingContact], queues: Mapping[int, QueuePolicy], now: datetime
+) -> list[tuple[QueuePolicy, QueuePolicy]]:
+    """The (home queue, pool) pairs through which ``choose`` may give `waiting` an agent: each
+    contact's queue with every pool of its overflow chain (``eligible_queues``), once each."""
+    pairs: dict[tuple[int, int], tuple[QueuePolicy, QueuePolicy]] = {}
+    for contact in waiting:
+        chain = eligible_queues(contact, queues, now)
+        for pool in chain:
+            pairs.setdefault((chain[0].queue_id, pool.queue_id), (chain[0], pool))
+    return list(pairs.values())
+
+
+def agent_shortlist(
+    waiting: Sequence[WaitingContact],
+    agents: Iterable[AvailableAgent],
+    queues: Mapping[int, QueuePolicy],
+    now: datetime,
+) -> list[AvailableAgent]:
+    """The agents ``choose`` can reach for `waiting`: the same assignments follow from them alone.
+
+    ``choose`` serves each contact with the best agent not yet taken from one ranked list per
+    (home queue, pool), and each contact takes one agent: when a contact picks, fewer than
+    len(`waiting`) agents are taken, so its pick is among the first len(`waiting`) of that list.
+    Those first agents of every list are the shortlist; a floor of a thousand ready agents then
+    costs routing a few rows rather than all of them (``services.shortlisted_agents``).
+    """
+    agents = list(agents)
+    keep: dict[int, AvailableAgent] = {}
+    for home, pool, limit in shortlist_cuts(waiting, queues, now):
+        able = [
+            agent
+            for agent in agents
+            if free_capacity(agent.live, home.channel_id, home.capacity) > 0
+            and has_skills(agent.skills, pool.required_skills)
+        ]
+        able.sort(key=lambda agent: _agent_key(home.strategy, agent, pool, home.round_robin_after))
+        for agent in able[:limit]:
+            keep[agent.agent_id] = agent
+    return sorted(keep.values(), key=lambda agent: agent.agent_id)
+
+
+def shortlist_cuts(
+    waiting: Sequence[WaitingContact], queues: Mapping[int, QueuePolicy], now: datetime
+) -> list[tuple[QueuePolicy, QueuePolicy, int | None]]:
+    """``shortlist_pools`` with how many of each ranked list ``agent_shortlist`` keeps (None: all).
+
+    A round-robin queue whose contacts may overflow keeps whole lists: its pointer then moves
+    through the agents of several pools, so a pick in one list may skip agents ranked before it.
+    """
+    pairs = shortlist_pools(waiting, queues, now)
+    overflowing = {home.queue_id for home, pool in pairs if pool.queue_id != home.queue_id}
+    return [
+        (home, pool, None if home.strategy == Strategy.ROUND_ROBIN and home.queue_id in overflowing else len(waiting))
+        for home, pool in pairs
+    ]
+
+
 def _idle_key(agent: AvailableAgent) -> tuple:
     # Ready agents first, the longest idle first; busy agents (idle_since None) after them.
     return (agent.idle_since is None, agent.idle_since or datetime.min, agent.agent_id)

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When, Window
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
@@ -415,6 +415,79 @@ def available_agents(
     ]
 
 
+def ready_agent_count(centre: Any) -> int:
+    """How many agents of `centre` are ready: at most that many contacts can be offered now."""
+    return AgentSession.objects.filter(employee__centre=centre, state=State.READY).order_by().count()
+
+
+def shortlisted_agents(
+    centre: Any,
+    waiting: Sequence[rules.WaitingContact],
+    queues: Mapping[int, rules.QueuePolicy],
+    now: datetime,
+    *,
+    skill_ids: Iterable[int],
+) -> list[rules.AvailableAgent]:
+    """``rules.agent_shortlist`` of the ready agents, read as such: each ranked list is sorted and
+    cut by the database, so a floor of a thousand ready agents is not loaded for one waiting call.
+
+    Only for contacts that cannot reach a multi-contact channel (``rules.multi_contact_reachable``):
+    there an agent has room exactly when they hold nothing, which the database checks.
+    """
+    free = (
+        AgentSession.objects.filter(employee__centre=centre, state=State.READY)
+        .exclude(employee__status=Employee.Status.LEFT)
+        .filter(
+            ~Exists(CallParty.objects.filter(agent_id=OuterRef("employee_id"), ended_at__isnull=True)),
+            ~Exists(Contact.objects.filter(agent_id=OuterRef("employee_id"), status__in=LIVE_STATUSES)),
+        )
+        .order_by()
+    )
+    # The levels of the skills routing looks at come with each row, a column per skill.
+    skill_ids = sorted(skill_ids)
+    levels = {
+        f"level_{skill_id}": Subquery(
+            EmployeeSkill.objects.filter(employee_id=OuterRef("employee_id"), skill_id=skill_id).values("level")[:1]
+        )
+        for skill_id in skill_ids
+    }
+    found: dict[int, rules.AvailableAgent] = {}
+    for home, pool, limit in rules.shortlist_cuts(waiting, queues, now):
+        ranked = _ranked_agents(free, home, pool).annotate(**levels).values_list("employee_id", "idle_since", *levels)
+        for agent_id, idle_since, *agent_levels in ranked[:limit] if limit is not None else ranked:
+            skills = {
+                skill_id: level for skill_id, level in zip(skill_ids, agent_levels, strict=True) if level is not None
+            }
+            found[agent_id] = rules.AvailableAgent(agent_id=agent_id, idle_since=idle_since, skills=skills)
+    return [found[agent_id] for agent_id in sorted(found)]
+
+
+def _ranked_agents(free, home: rules.QueuePolicy, pool: rules.QueuePolicy):
+    """`free` sessions with `pool`'s skills, best first for `home`'s strategy (``rules._agent_key``)."""
+    for skill_id, level in pool.required_skills.items():
+        free = free.filter(
+            Exists(
+                EmployeeSkill.objects.filter(employee_id=OuterRef("employee_id"), skill_id=skill_id, level__gte=level)
+            )
+        )
+    longest_idle = (F("idle_since").asc(nulls_last=True), F("employee_id").asc())
+    if home.strategy == rules.Strategy.ROUND_ROBIN:
+        pointer = home.round_robin_after
+        if pointer is None:
+            return free.order_by("employee_id")
+        return free.order_by(Case(When(employee_id__lte=pointer, then=Value(1)), default=Value(0)), "employee_id")
+    if home.strategy == rules.Strategy.SKILLS_BEST_MATCH and pool.required_skills:
+        levels = (
+            EmployeeSkill.objects.filter(employee_id=OuterRef("employee_id"), skill_id__in=list(pool.required_skills))
+            .order_by()
+            .values("employee_id")
+            .annotate(total=Sum("level"))
+            .values("total")
+        )
+        return free.annotate(score=Subquery(levels)).order_by(F("score").desc(), *longest_idle)
+    return free.order_by(*longest_idle)
+
+
 WAITING_FIELDS = ("pk", "queue_id", "queued_at", "priority", "customer_priority")
 # ``rules.contact_order`` within one queue, as columns: (field, highest first). The VIP level counts
 # only in customer-priority queues.
@@ -561,14 +634,19 @@ def route_waiting(*, centre: Any, now: datetime) -> list[Contact]:
     if not queue_ids:
         return []
     queues = queue_policies(centre)
-    agents = available_agents(
-        centre,
-        busy_too=rules.multi_contact_reachable(queue_ids, queues),
-        skill_ids={skill for queue in queues.values() for skill in queue.required_skills},
-    )
-    if not agents:
-        return []
-    waiting = routing_head(centre, queue_ids, queues, len(agents))
+    skill_ids = {skill for queue in queues.values() for skill in queue.required_skills}
+    if rules.multi_contact_reachable(queue_ids, queues):
+        agents = available_agents(centre, busy_too=True, skill_ids=skill_ids)
+        if not agents:
+            return []
+        waiting = routing_head(centre, queue_ids, queues, len(agents))
+    else:
+        # Calls only: the waiting head first, then the few ready agents it can reach.
+        ready = ready_agent_count(centre)
+        if not ready:
+            return []
+        waiting = routing_head(centre, queue_ids, queues, ready)
+        agents = shortlisted_agents(centre, waiting, queues, now, skill_ids=skill_ids)
     assignments = rules.choose(waiting, agents, now, queues)
     offered: list[Contact] = []
     won: list[rules.Assignment] = []

@@ -72,9 +72,9 @@ class TrafficResult:
 class Traffic:
     """Drive `config.calls` calls through `servers` (base URLs) with the agents `agents`.
 
-    `finish_acw(contact_id)` plays the agent console finishing after-call work (CTI v1 has no
-    switch event for it). `on_thread_exit` runs in every worker thread before it ends (tests close
-    their database connection there).
+    Agents end after-call work with the phone's keys: ``agent_ready`` (routing then offers them the
+    next call in its answer) or, going on a break, ``agent_away``. `on_thread_exit` runs in every
+    worker thread before it ends (tests close their database connection there).
     """
 
     def __init__(
@@ -84,7 +84,6 @@ class Traffic:
         agents: Sequence[str],
         config: TrafficConfig,
         *,
-        finish_acw: Callable[[int], None],
         on_thread_exit: Callable[[], None] = lambda: None,
     ) -> None:
         self.clients = [CtiClient(url, token) for url in servers]
@@ -92,7 +91,6 @@ class Traffic:
             client.RETRY_DELAYS = (0.05, 0.2)  # fail over quickly instead of waiting on a dead server
         self.config = config
         self.agents = list(agents)
-        self.finish_acw = finish_acw
         self.on_thread_exit = on_thread_exit
         self.rng = random.Random(config.seed)  # noqa: S311
         self.rng_lock = threading.Lock()
@@ -280,20 +278,24 @@ class Traffic:
         with self.lock:
             if record.state != "acw":
                 return
-            agent, contact_id = record.agent, record.contact_id
-        if contact_id is None or agent is None:
+            agent = record.agent
+        if agent is None:
             self.resync(record)
             return
-        self.finish_acw(contact_id)
-        with self.lock:
-            record.state = "done"
         server = self.server_for(record)
         if self.draw((0, 1)) < self.config.break_probability:
-            status, _body = self.event(server, "agent_away", agent=agent, away_reason="break")
+            status, body = self.event(server, "agent_away", agent=agent, away_reason="break")
             if status == 200:
                 self.later(self.draw(self.config.break_seconds), self.back, agent)
-                return
-        self.route_oldest(server)
+        else:
+            status, body = self.event(server, "agent_ready", agent=agent)
+        if status != 200:
+            # The key press was refused (the driver's belief lost a race): press it again shortly.
+            self.later(self.draw(self.config.acw_seconds), self.wrap_up, record)
+            return
+        with self.lock:
+            record.state = "done"
+        self.take_offers(body)
 
     def back(self, agent: str) -> None:
         with self.rng_lock:
@@ -301,16 +303,6 @@ class Traffic:
         status, body = self.event(server, "agent_ready", agent=agent)
         if status == 200:
             self.take_offers(body)
-
-    def route_oldest(self, server: int) -> None:
-        """An agent is free again: ask Banzu to route (finishing after-call work does not)."""
-        with self.lock:
-            waiting = next((r for r in self.calls.values() if r.state == "waiting"), None)
-        if waiting is None:
-            return
-        status, body = self.get(server, "route/", "POST", {"call_id": waiting.call_id})
-        if status == 200 and body.get("decision") == "agent":
-            self.offer(body.get("call_id"), (body.get("agent") or {}).get("employee_no"), body.get("contact_id"))
 
     def resync(self, record: CallRecord) -> None:
         """The driver's belief lost a race: take the call's state from Banzu."""

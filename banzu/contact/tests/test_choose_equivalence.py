@@ -132,3 +132,47 @@ def test_ties_in_the_direct_scan_go_to_the_lowest_id_as_in_the_ranked_lists():
     two = [rules.WaitingContact(8, 1, same), rules.WaitingContact(3, 1, same)]
     assert rules.choose(two, agents[:1], NOW, {1: queue}) == [rules.Assignment(3, 9, 1, 1)]
     assert rules.choose(two, agents, NOW, {1: queue}) == full_scan(two, agents, NOW, {1: queue})
+
+
+# Routing reads only the agents ``rules.agent_shortlist`` keeps (``services.shortlisted_agents``):
+# on any floor, choosing among them decides exactly as choosing among every available agent.
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(floors())
+def test_the_shortlist_decides_as_the_whole_floor_does(floor):
+    waiting, agents, queues = floor
+    shortlist = rules.agent_shortlist(waiting, agents, queues, NOW)
+    assert {agent.agent_id for agent in shortlist} <= {agent.agent_id for agent in agents}
+    assert rules.choose(waiting, shortlist, NOW, queues) == rules.choose(waiting, agents, NOW, queues)
+
+
+def test_the_shortlist_keeps_the_first_agents_of_each_ranked_list():
+    queue = rules.QueuePolicy(queue_id=1, channel_id=1)
+    agents = [rules.AvailableAgent(agent_id, NOW - timedelta(seconds=agent_id * 10)) for agent_id in range(1, 9)]
+    two = [rules.WaitingContact(1, 1, NOW), rules.WaitingContact(2, 1, NOW)]
+    # Longest idle first: agents 8 and 7 are the only ones two contacts can reach.
+    assert [a.agent_id for a in rules.agent_shortlist(two, agents, {1: queue}, NOW)] == [7, 8]
+    assert rules.agent_shortlist([], agents, {1: queue}, NOW) == []
+
+
+def test_a_round_robin_queue_that_overflows_keeps_whole_lists():
+    # Queue 1 takes agents turn by turn (pointer 30) and overflows into queue 2 after 10 s.
+    home = rules.QueuePolicy(
+        queue_id=1,
+        channel_id=1,
+        strategy=rules.Strategy.ROUND_ROBIN,
+        required_skills={0: 1},
+        overflow_queue_id=2,
+        overflow_after_seconds=10,
+        round_robin_after=30,
+    )
+    queues = {1: home, 2: rules.QueuePolicy(queue_id=2, channel_id=1, required_skills={1: 1})}
+    agents = [rules.AvailableAgent(40, NOW, {0: 1})]
+    agents += [rules.AvailableAgent(agent_id, NOW, {1: 1}) for agent_id in (31, 32, 33, 50)]
+    # The urgent caller takes agent 40 and moves the pointer past 31 … 33; the other, overflowed,
+    # then gets agent 50, the next after the pointer, not 31, the first of its list.
+    urgent = rules.WaitingContact(1, 1, NOW - timedelta(seconds=5), priority=1)
+    overflowed = rules.WaitingContact(2, 1, NOW - timedelta(seconds=60))
+    waiting = [urgent, overflowed]
+    expected = [rules.Assignment(1, 40, 1, 1), rules.Assignment(2, 50, 1, 2)]
+    assert rules.choose(waiting, agents, NOW, queues) == expected
+    assert rules.choose(waiting, rules.agent_shortlist(waiting, agents, queues, NOW), NOW, queues) == expected

@@ -588,6 +588,36 @@ def test_agent_events_move_the_agent_through_their_states(pbx, floor):
     assert list(changes) == [("ready", "login"), ("away", "away"), ("ready", "ready"), ("logged_out", "logout")]
 
 
+def test_the_wrap_up_key_ends_after_call_work_and_routes_the_waiting_call_to_the_agent(pbx, floor, connected):
+    pbx.ok("agent_away", 4, agent=pbx.no("teammate"), away_reason="meal")
+    pbx.ok("ended", 60, call_id="c1")
+    pbx.ok("offered", 61, call_id="c2", queue="TAX")
+    answer = pbx.ok("agent_ready", 90, agent=pbx.no("agent"))
+    # Ready, and at once offered the waiting call in the same answer.
+    assert (answer["outcome"], answer["agent"]["state"]) == ("ready", "ringing")
+    first = Contact.objects.get(pk=connected.pk)
+    assert (first.status, first.acw_seconds) == (Contact.Status.ENDED, 30)
+    assert [offer["call_id"] for offer in answer["offers"]] == ["c2"]
+    assert contact_of("c2").agent == floor.person("agent")
+
+
+def test_an_away_reason_during_after_call_work_ends_it_and_sets_the_agent_away(pbx, floor, connected):
+    pbx.ok("ended", 60, call_id="c1")
+    answer = pbx.ok("agent_away", 75, agent=pbx.no("agent"), away_reason="break")
+    assert (answer["outcome"], answer["agent"]["away_reason"]) == ("away", "break")
+    first = Contact.objects.get(pk=connected.pk)
+    assert (first.status, first.acw_seconds) == (Contact.Status.ENDED, 15)
+    changes = AgentStateChange.objects.filter(agent=floor.person("agent")).values_list("to_state", "event")
+    assert list(changes)[-2:] == [("ready", "finish_acw"), ("away", "away")]
+
+
+def test_an_away_reason_a_busy_agent_cannot_take_changes_nothing(pbx, floor, connected):
+    before = snapshot()
+    response = pbx.send("agent_away", 10, agent=pbx.no("agent"), away_reason="break")
+    assert (response.status_code, response.json()["code"]) == (409, "illegal_agent_transition")
+    assert snapshot() == before
+
+
 def test_an_agent_event_the_state_machine_forbids_is_refused(pbx, floor, connected):
     before = snapshot()
     response = pbx.send("agent_logout", 10, agent=pbx.no("agent"))

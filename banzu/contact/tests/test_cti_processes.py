@@ -12,9 +12,8 @@ from collections import Counter, defaultdict
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
-from banzu.contact import cti, services
+from banzu.contact import cti
 from banzu.contact.models import AgentSession, AgentStateChange, Contact, ContactEvent, CtiCall, CtiEvent
 from banzu.contact.tests.cti_traffic import Traffic, TrafficConfig
 from banzu.contact.tests.factories import QueueFactory
@@ -59,18 +58,12 @@ def servers(centre):
     connection.close()
 
 
-def finish_acw(contact_id: int) -> None:
-    """The agent console closing after-call work (CTI v1 has no switch event for it)."""
-    services.finish_acw(contact_id=contact_id, now=timezone.now())
-
-
 def drive(servers, token, agents, config, **kwargs):
     traffic = Traffic(
         [server.base_url for server in servers],
         token,
         agents,
         config,
-        finish_acw=finish_acw,
         on_thread_exit=lambda: connection.close(),
     )
     result = traffic.run(timeout=TIMEOUT, **kwargs)

@@ -619,3 +619,48 @@ def test_an_agent_of_another_centre_is_never_offered_the_contact(floor):
     assert floor.route(seconds=2) == []
     contact.refresh_from_db()
     assert contact.status == Status.QUEUED
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_routing_reads_the_agent_shortlist_as_the_pure_rule_keeps_it(floor, seed):
+    """Random floors of calls: the database sorts and cuts the ranked lists as ``rules.agent_shortlist``
+    does over every ready agent, and routing decides as ``rules.choose`` over the whole floor."""
+    import random
+
+    from banzu.contact import rules
+    from banzu.contact.tests.factories import QueueSkillFactory
+    from banzu.org.models import Employee, EmployeeSkill
+    from banzu.org.tests.factories import EmployeeFactory, SkillFactory
+
+    rng = random.Random(seed)
+    skills = [floor.tax, SkillFactory(code="english", name="英语"), SkillFactory(code="vip", name="贵宾")]
+    queues = [floor.queue, *(QueueFactory(department=floor.org.department) for _ in range(2))]
+    for queue in queues[1:]:
+        for skill in rng.sample(skills, rng.randint(0, 2)):
+            QueueSkillFactory(queue=queue, skill=skill, min_level=rng.randint(1, 3))
+    agents = [EmployeeFactory(team=floor.org.team_a) for _ in range(12)]
+    for agent in agents:
+        for skill in rng.sample(skills, rng.randint(0, 3)):
+            EmployeeSkill.objects.create(employee=agent, skill=skill, level=rng.randint(1, 5))
+        services.set_agent_state(agent=agent, action="login", now=at(rng.choice([0, 5, 5, 10, 20])))
+        if rng.random() < 0.2:
+            services.set_agent_state(agent=agent, action="away", now=at(30), away_reason="break")
+    Employee.objects.filter(pk=agents[0].pk).update(status=Employee.Status.LEFT)
+    for queue in queues:
+        pointer = rng.choice([None, *(agent.pk for agent in agents)])
+        Queue.objects.filter(pk=queue.pk).update(strategy=rng.choice(list(rules.Strategy)), round_robin_after=pointer)
+    Queue.objects.filter(pk=queues[2].pk).update(overflow_queue=queues[0], overflow_after_seconds=20)
+    for n in range(rng.randint(1, 8)):
+        queue, priority = rng.choice(queues), rng.randint(0, 1)
+        floor.call(seconds=rng.randint(0, 50), queue=queue, external_id=f"r{n}", priority=priority)
+
+    now = at(60)
+    policies = services.queue_policies(floor.centre)
+    skill_ids = {skill for queue in policies.values() for skill in queue.required_skills}
+    queue_ids = services.waiting_queue_ids(floor.centre)
+    waiting = services.routing_head(floor.centre, queue_ids, policies, services.ready_agent_count(floor.centre))
+    everyone = services.available_agents(floor.centre, busy_too=False, skill_ids=skill_ids)
+    expected = rules.agent_shortlist(waiting, everyone, policies, now)
+    assert services.shortlisted_agents(floor.centre, waiting, policies, now, skill_ids=skill_ids) == expected
+    decided = rules.choose(waiting, everyone, now, policies)
+    assert [(c.pk, c.agent_id) for c in floor.route(seconds=60)] == [(a.contact_id, a.agent_id) for a in decided]
