@@ -151,21 +151,19 @@ def deactivate_switch(*, switch: Switch) -> Switch:
 # --- answers -----------------------------------------------------------------------------------------
 
 
-def agent_json(employee: Employee | None) -> dict | None:
-    if employee is None:
-        return None
-    return {"id": employee.pk, "employee_no": employee.employee_no, "name": employee.name}
-
-
 AGENT_COLUMNS = ("pk", "employee_no", "name")
 
 
 def _agent_row_json(row: Sequence[Any] | None) -> dict | None:
-    """`agent_json` of a row of ``AGENT_COLUMNS`` (or of None: no agent)."""
+    """An agent as the API shows them, from a row of ``AGENT_COLUMNS`` (or None: no agent)."""
     if row is None or row[0] is None:
         return None
     pk, employee_no, name = row
     return {"id": pk, "employee_no": employee_no, "name": name}
+
+
+def agent_json(employee: Employee | None) -> dict | None:
+    return _agent_row_json(None if employee is None else [getattr(employee, name) for name in AGENT_COLUMNS])
 
 
 # What the checks and answers of call events read: a few columns, not the wide rows of four tables
@@ -318,8 +316,12 @@ def _unknown_agent(employee_no: str) -> NotFound:
     )
 
 
+def _employees(switch: Switch, employee_no: str):
+    return Employee.objects.filter(centre_id=switch.centre_id, employee_no=employee_no).order_by()
+
+
 def _employee(switch: Switch, employee_no: str) -> Employee:
-    employee = Employee.objects.filter(centre_id=switch.centre_id, employee_no=employee_no).first()
+    employee = _employees(switch, employee_no).first()
     if employee is None:
         raise _unknown_agent(employee_no)
     return employee
@@ -327,8 +329,7 @@ def _employee(switch: Switch, employee_no: str) -> Employee:
 
 def _employee_id(switch: Switch, employee_no: str) -> int:
     """The id of the agent `employee_no`, for checks that need nothing else of them."""
-    found = Employee.objects.filter(centre_id=switch.centre_id, employee_no=employee_no).values_list("pk", flat=True)
-    for pk in found[:1]:
+    for pk in _employees(switch, employee_no).values_list("pk", flat=True)[:1]:
         return pk
     raise _unknown_agent(employee_no)
 

@@ -1001,7 +1001,8 @@ def transfer_contact(
                 ivr_path=old.ivr_path,
             )
             if to_agent is not None:
-                new = offer_contact(contact_id=new.pk, agent_id=to_agent.pk, now=now)
+                offer_contact(contact_id=new.pk, agent_id=to_agent.pk, now=now)
+                new.refresh_from_db()  # whole: the offer's own copy holds only the fields it checked
         _record(
             old,
             Kind.TRANSFERRED,
