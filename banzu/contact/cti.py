@@ -282,8 +282,9 @@ def _offers(switch: Switch, offered: Sequence[Contact]) -> list[dict]:
 
 
 def route_waiting_calls(*, switch: Switch, now: datetime) -> list[dict]:
-    """Run routing for the switch's centre; the offers made for this switch's calls."""
-    return _offers(switch, services.route_waiting(centre=switch.centre, now=now))
+    """Run routing for the switch's centre; the offers made for this switch's calls (offers of a
+    round run for another event at the same time reach the switch as pushes)."""
+    return _offers(switch, services.route_committed(centre=switch.centre, now=now))
 
 
 def route_call(*, switch: Switch, call_id: str, now: datetime) -> dict:

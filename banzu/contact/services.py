@@ -40,7 +40,7 @@ from banzu.contact.models import (
     Queue,
     QueueSkill,
 )
-from banzu.core import calendar, memo, scoping
+from banzu.core import calendar, coalesce, memo, scoping
 from banzu.core.errors import Conflict, NotAllowed, OutOfScope, invalid
 from banzu.core.policies import policy
 from banzu.core.rules import CalendarNotCovered
@@ -662,6 +662,21 @@ def route_waiting(*, centre: Any, now: datetime) -> list[Contact]:
     if pointers:
         memo.forget(_queue_policies_key(getattr(centre, "pk", centre)))
     return offered
+
+
+def route_committed(*, centre: Any, now: datetime) -> list[Contact]:
+    """``route_waiting`` after a change was committed, one round at a time per process and centre.
+
+    Events arriving together share rounds (``core.coalesce``) instead of racing each other for the
+    same agents: returns the contacts this caller's round offered, or [] when a round that began
+    after the caller asked has covered it. Inside a transaction the round runs at once, since
+    another thread's round could not see the uncommitted change.
+    """
+    if transaction.get_connection().in_atomic_block:
+        return route_waiting(centre=centre, now=now)
+    key = ("contact.routing", getattr(centre, "pk", centre))
+    ran, offered = coalesce.coalescer(key).run(lambda: route_waiting(centre=centre, now=now))
+    return offered if ran else []
 
 
 # --- contacts: handling ------------------------------------------------------------------------------
