@@ -285,7 +285,7 @@ def run(*, seconds: float, rate: float, seats: int, server_url: str, redis_url: 
 
     latencies = [value * 1000 for value in result.route_latencies] or [float("nan")]
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-    # What the app servers spend per event (route questions and polls included): unlike latency, it
+    # What the app servers spend per event (the driver's polls included): unlike latency, it
     # holds on a busy machine, and it bounds the rate two cores can serve.
     cpu_ms_per_event = server_cpu * 1000 / max(result.events, 1)
     claims_per_second = steady["claims_per_s"]
