@@ -197,19 +197,6 @@ def routing_head(
     return kept
 
 
-def shortlist_pools(
-    waiting: Iterable[WaitingContact], queues: Mapping[int, QueuePolicy], now: datetime
-) -> list[tuple[QueuePolicy, QueuePolicy]]:
-    """The (home queue, pool) pairs through which ``choose`` may give `waiting` an agent: each
-    contact's queue with every pool of its overflow chain (``eligible_queues``), once each."""
-    pairs: dict[tuple[int, int], tuple[QueuePolicy, QueuePolicy]] = {}
-    for contact in waiting:
-        chain = eligible_queues(contact, queues, now)
-        for pool in chain:
-            pairs.setdefault((chain[0].queue_id, pool.queue_id), (chain[0], pool))
-    return list(pairs.values())
-
-
 def agent_shortlist(
     waiting: Sequence[WaitingContact],
     agents: Iterable[AvailableAgent],
@@ -242,12 +229,19 @@ def agent_shortlist(
 def shortlist_cuts(
     waiting: Sequence[WaitingContact], queues: Mapping[int, QueuePolicy], now: datetime
 ) -> list[tuple[QueuePolicy, QueuePolicy, int | None]]:
-    """``shortlist_pools`` with how many of each ranked list ``agent_shortlist`` keeps (None: all).
+    """The (home queue, pool) pairs through which ``choose`` may give `waiting` an agent (each
+    contact's queue with every pool of its overflow chain, ``eligible_queues``), once each, with how
+    many of that ranked list ``agent_shortlist`` keeps (None: all).
 
     A round-robin queue whose contacts may overflow keeps whole lists: its pointer then moves
     through the agents of several pools, so a pick in one list may skip agents ranked before it.
     """
-    pairs = shortlist_pools(waiting, queues, now)
+    found: dict[tuple[int, int], tuple[QueuePolicy, QueuePolicy]] = {}
+    for contact in waiting:
+        chain = eligible_queues(contact, queues, now)
+        for pool in chain:
+            found.setdefault((chain[0].queue_id, pool.queue_id), (chain[0], pool))
+    pairs = list(found.values())
     overflowing = {home.queue_id for home, pool in pairs if pool.queue_id != home.queue_id}
     return [
         (home, pool, None if home.strategy == Strategy.ROUND_ROBIN and home.queue_id in overflowing else len(waiting))

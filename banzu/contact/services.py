@@ -354,6 +354,25 @@ def _read_queue_policies(centre_id: int) -> dict[int, rules.QueuePolicy]:
     }
 
 
+def _signed_in(centre: Any, states: Sequence[str]):
+    """Sessions of `centre`'s current staff in `states`, without the models' default orderings
+    (which would join and sort tables nobody asked for)."""
+    return (
+        AgentSession.objects.filter(employee__centre=centre, state__in=states)
+        .exclude(employee__status=Employee.Status.LEFT)
+        .order_by()
+    )
+
+
+def _on_call() -> Exists:
+    """On someone else's call (consulted, three-party, called internally): not free."""
+    return Exists(CallParty.objects.filter(agent_id=OuterRef("employee_id"), ended_at__isnull=True))
+
+
+def _holding() -> Exists:
+    return Exists(Contact.objects.filter(agent_id=OuterRef("employee_id"), status__in=LIVE_STATUSES))
+
+
 def available_agents(
     centre: Any, *, busy_too: bool = True, skill_ids: Iterable[int] | None = None
 ) -> list[rules.AvailableAgent]:
@@ -365,19 +384,11 @@ def available_agents(
     `skill_ids`, only those of the agents' skills are read (routing looks at the skills the
     queues require, nothing else).
     """
-    states = [State.READY, State.BUSY] if busy_too else [State.READY]
-    # Without the models' default orderings, which would join and sort tables nobody asked for.
-    candidates = (
-        AgentSession.objects.filter(employee__centre=centre, state__in=states)
-        .exclude(employee__status=Employee.Status.LEFT)
-        .order_by()
-    )
+    candidates = _signed_in(centre, [State.READY, State.BUSY] if busy_too else [State.READY])
     sessions = list(
-        candidates.annotate(
-            # On someone else's call (consulted, three-party, called internally): not free either.
-            on_call=Exists(CallParty.objects.filter(agent_id=OuterRef("employee_id"), ended_at__isnull=True)),
-            holding=Exists(Contact.objects.filter(agent_id=OuterRef("employee_id"), status__in=LIVE_STATUSES)),
-        ).values_list("employee_id", "state", "idle_since", "on_call", "holding")
+        candidates.annotate(on_call=_on_call(), holding=_holding()).values_list(
+            "employee_id", "state", "idle_since", "on_call", "holding"
+        )
     )
     # The ids go to the database as a sub-query: a floor of a thousand agents is not sent as parameters.
     candidate_ids = candidates.values("employee_id")
@@ -417,7 +428,7 @@ def available_agents(
 
 def ready_agent_count(centre: Any) -> int:
     """How many agents of `centre` are ready: at most that many contacts can be offered now."""
-    return AgentSession.objects.filter(employee__centre=centre, state=State.READY).order_by().count()
+    return _signed_in(centre, [State.READY]).count()
 
 
 def shortlisted_agents(
@@ -434,15 +445,7 @@ def shortlisted_agents(
     Only for contacts that cannot reach a multi-contact channel (``rules.multi_contact_reachable``):
     there an agent has room exactly when they hold nothing, which the database checks.
     """
-    free = (
-        AgentSession.objects.filter(employee__centre=centre, state=State.READY)
-        .exclude(employee__status=Employee.Status.LEFT)
-        .filter(
-            ~Exists(CallParty.objects.filter(agent_id=OuterRef("employee_id"), ended_at__isnull=True)),
-            ~Exists(Contact.objects.filter(agent_id=OuterRef("employee_id"), status__in=LIVE_STATUSES)),
-        )
-        .order_by()
-    )
+    free = _signed_in(centre, [State.READY]).filter(~_on_call(), ~_holding())
     # The levels of the skills routing looks at come with each row, a column per skill.
     skill_ids = sorted(skill_ids)
     levels = {
