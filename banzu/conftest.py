@@ -48,13 +48,16 @@ def reference_data(request):
 
 
 @pytest.fixture(autouse=True)
-def fresh_calendar_cache():
-    """The loaded calendar is cached per process; a rolled-back test must not leak its days."""
-    from banzu.core import calendar
+def fresh_process_caches():
+    """The calendar and the configuration are cached per process; a rolled-back test must not leak
+    its days or settings."""
+    from banzu.core import calendar, memo
 
     calendar.invalidate()
+    memo.reset_configuration()
     yield
     calendar.invalidate()
+    memo.reset_configuration()
 
 
 @pytest.fixture

@@ -106,10 +106,15 @@ def hash_token(token: str) -> str:
 
 
 def switch_for_token(token: str) -> Switch | None:
-    """The active switch holding `token`, or None."""
+    """The active switch holding `token`, or None (read-only: the process keeps the active switches,
+    ``memo.configuration``, and a wrong token adds nothing to what it keeps)."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
-    return Switch.objects.select_related("centre").filter(token_hash=hash_token(token), active=True).first()
+    switches = memo.configuration(
+        ("contact.switches",),
+        lambda: {switch.token_hash: switch for switch in Switch.objects.select_related("centre").filter(active=True)},
+    )
+    return switches.get(hash_token(token))
 
 
 def _new_token() -> tuple[str, str]:
@@ -267,18 +272,34 @@ def _queue_place(contact: Contact) -> dict:
     }
 
 
-def _offers(switch: Switch, offered: Sequence[Contact]) -> list[dict]:
-    if not offered:
-        return []
-    rows = (
-        CtiCall.objects.filter(switch=switch, contact_id__in=[contact.pk for contact in offered])
-        .order_by()
-        .values_list("call_id", "contact_id", *(f"contact__agent__{name}" for name in AGENT_COLUMNS))
+def _switch_call_of(contact_id: int) -> tuple[int, str] | None:
+    """(switch id, call id) of the switch's call carrying `contact_id`; None for a contact no switch
+    carries (a chat, a call of the console). Read once per unit of work: the push of an offer and
+    the answer listing it both need it."""
+    return memo.remembered(
+        ("cti.switch_call", contact_id),
+        lambda: CtiCall.objects.filter(contact_id=contact_id).order_by().values_list("switch_id", "call_id").first(),
     )
-    return [
-        {"call_id": call_id, "contact_id": contact_id, "agent": _agent_row_json(agent)}
-        for call_id, contact_id, *agent in rows
-    ]
+
+
+def _agent_row(agent_id: int | None) -> Sequence[Any] | None:
+    if agent_id is None:
+        return None
+    return memo.remembered(
+        ("cti.agent_row", agent_id),
+        lambda: Employee.objects.filter(pk=agent_id).order_by().values_list(*AGENT_COLUMNS).first(),
+    )
+
+
+def _offers(switch: Switch, offered: Sequence[Contact]) -> list[dict]:
+    answer = []
+    for contact in offered:
+        call = _switch_call_of(contact.pk)
+        if call is not None and call[0] == switch.pk:
+            answer.append(
+                {"call_id": call[1], "contact_id": contact.pk, "agent": _agent_row_json(_agent_row(contact.agent_id))}
+            )
+    return answer
 
 
 def route_waiting_calls(*, switch: Switch, now: datetime) -> list[dict]:
@@ -336,7 +357,15 @@ def _employee_id(switch: Switch, employee_no: str) -> int:
 
 
 def _queue(switch: Switch, code: str, field: str) -> Queue:
-    queue = Queue.objects.select_related("channel", "centre").filter(centre_id=switch.centre_id, code=code).first()
+    """The queue `code` of the switch's centre (read-only: the process keeps the centre's queues)."""
+    queues = memo.configuration(
+        ("contact.queues_by_code", switch.centre_id),
+        lambda: {
+            queue.code: queue
+            for queue in Queue.objects.select_related("channel", "centre").filter(centre_id=switch.centre_id)
+        },
+    )
+    queue = queues.get(code)
     if queue is None:
         raise invalid(field, _("No queue has the code %(code)s."), code="unknown_queue", params={"code": code})
     return queue
@@ -609,32 +638,32 @@ def push_to_switch(kind: str, payload: dict[str, Any]) -> None:
     message_type = PUSHED.get(kind)
     if message_type is None or payload.get("contact_id") is None:
         return
-    call = CtiCall.objects.filter(contact_id=payload["contact_id"]).order_by().first()
+    contact_id = payload["contact_id"]
+    call = _switch_call_of(contact_id)
     if call is None:
-        return  # not a switch's call (a chat, a call of the console)
+        return
+    switch_id, call_id = call
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
     if layer is None:
         return
-    agent_id = payload.get("agent_id")
-    agent = Employee.objects.filter(pk=agent_id).values_list(*AGENT_COLUMNS).first() if agent_id else None
     message = {
         "type": message_type,
-        "call_id": call.call_id,
-        "contact_id": call.contact_id,
-        "agent": _agent_row_json(agent),
+        "call_id": call_id,
+        "contact_id": contact_id,
+        "agent": _agent_row_json(_agent_row(payload.get("agent_id"))),
     }
     if message_type == "dial":
-        if call.call_id != console.console_call_id(call.contact_id):
+        if call_id != console.console_call_id(contact_id):
             return  # the switch reported this dial itself
         # The console placed the call: the switch rings the number, or the colleague's extension.
-        contact = call.contact
+        contact = Contact.objects.get(pk=contact_id)
         callee = contact.parties.select_related("agent").first() if contact.direction == "internal" else None
         message["number"] = "" if callee else contact.caller_number
         message["to_agent"] = agent_json(callee.agent) if callee else None
-    async_to_sync(layer.group_send)(switch_group(call.switch_id), {"type": "cti.push", "message": message})
+    async_to_sync(layer.group_send)(switch_group(switch_id), {"type": "cti.push", "message": message})
 
 
 events.subscribe(push_to_switch)

@@ -15,6 +15,7 @@ could deadlock against an offer. The database constraints of ``contact.models`` 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import operator
 from collections import defaultdict
@@ -254,7 +255,10 @@ def queue_open_at(queue: Queue, now: datetime) -> bool:
         working = calendar.work_calendar().is_working_day(local.date())
     except CalendarNotCovered:
         working = None
-    hours = [rules.OpeningHours(h.weekday, h.opens, h.closes) for h in queue.hours.all()]
+    hours = memo.configuration(
+        ("contact.queue_hours", queue.pk),
+        lambda: [rules.OpeningHours(*row) for row in queue.hours.values_list("weekday", "opens", "closes")],
+    )
     return rules.queue_is_open(
         local, hours, closed_on_non_working_days=queue.closed_on_non_working_days, is_working_day=working
     )
@@ -321,9 +325,27 @@ def enqueue_contact(
 
 
 def queue_policies(centre: Any) -> dict[int, rules.QueuePolicy]:
-    """The active queues of `centre` as routing sees them (read once per unit of work)."""
+    """The active queues of `centre` as routing sees them: their settings as the process keeps them
+    (``memo.configuration``), their round-robin pointers as of this unit of work."""
     centre_id = getattr(centre, "pk", centre)
-    return memo.remembered(_queue_policies_key(centre_id), lambda: _read_queue_policies(centre_id))
+
+    def read() -> dict[int, rules.QueuePolicy]:
+        kept = memo.configuration(("contact.queue_settings", centre_id), lambda: _read_queue_policies(centre_id))
+        return _with_round_robin_pointers(kept)
+
+    return memo.remembered(_queue_policies_key(centre_id), read)
+
+
+def _with_round_robin_pointers(policies: dict[int, rules.QueuePolicy]) -> dict[int, rules.QueuePolicy]:
+    # The pointer moves with each round-robin offer, a routing fact rather than a setting: read afresh.
+    round_robin = [pk for pk, queue in policies.items() if queue.strategy == rules.Strategy.ROUND_ROBIN]
+    if not round_robin:
+        return policies
+    pointers = dict(Queue.objects.filter(pk__in=round_robin).values_list("pk", "round_robin_after"))
+    return {
+        pk: dataclasses.replace(queue, round_robin_after=pointers[pk]) if pk in pointers else queue
+        for pk, queue in policies.items()
+    }
 
 
 def _queue_policies_key(centre_id: int) -> tuple[str, int]:

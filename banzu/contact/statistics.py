@@ -42,7 +42,7 @@ def _setup(centre_id: int) -> tuple[tuple[int, ...], Any]:
         zone = calendar.centre_zone(Centre.objects.only("timezone").get(pk=centre_id))
         return rules.interval_lengths(*(values[key] for key in LENGTH_KEYS)), zone
 
-    return memo.remembered(("statistics.setup", centre_id), read)
+    return memo.configuration(("statistics.setup", centre_id), read)
 
 
 def _threshold(queue_id: int | None, centre_id: int) -> int:
@@ -54,7 +54,7 @@ def _threshold(queue_id: int | None, centre_id: int) -> int:
         )
         return own or policies_for(centre_id, ["contact.service_level_seconds"])["contact.service_level_seconds"]
 
-    return memo.remembered(("statistics.threshold", queue_id, centre_id), read)
+    return memo.configuration(("statistics.threshold", queue_id, centre_id), read)
 
 
 def _facts(contact: Contact, threshold: int) -> rules.ContactFacts:

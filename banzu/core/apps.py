@@ -14,3 +14,8 @@ class CoreConfig(AppConfig):
 
         autodiscover_modules("policies")
         autodiscover_modules("permissions")
+
+        from banzu.core import memo
+        from banzu.core.models import PolicyValue
+
+        memo.watch(PolicyValue)

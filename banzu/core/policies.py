@@ -142,47 +142,30 @@ def _memo_key(centre_id: Any) -> tuple[str, Any]:
 
 
 def _stored_values(centre_id: Any) -> dict[str, Any]:
-    """Every override of the centre, read once per unit of work (``core.memo``)."""
+    """Every override of the centre, kept by the process until one changes (``core.memo``)."""
     from banzu.core.models import PolicyValue
 
-    return memo.remembered(
+    return memo.configuration(
         _memo_key(centre_id),
         lambda: dict(PolicyValue.objects.filter(centre_id=centre_id).values_list("key", "value")),
     )
 
 
-def forget_stored_values(centre: Any) -> None:
-    """After a write to the centre's overrides: the rest of the unit of work reads them again."""
-    memo.forget(_memo_key(getattr(centre, "pk", centre)))
-
-
 def policy(key: str, centre: Any) -> Any:
     """The value of `key` for `centre` (a Centre or its id): the override, else the seed default."""
-    from banzu.core.models import PolicyValue
-
     item = definition(key)
-    centre_id = getattr(centre, "pk", centre)
-    if memo.active():
-        stored = _stored_values(centre_id).get(key)
-    else:
-        stored = PolicyValue.objects.filter(centre_id=centre_id, key=key).values_list("value", flat=True).first()
+    stored = _stored_values(getattr(centre, "pk", centre)).get(key)
     if stored is None:
         return item.default
     return from_storage(item, stored)
 
 
 def policies_for(centre: Any, keys: list[str] | None = None) -> dict[str, Any]:
-    """Many values in one query (pages and rules that need several)."""
-    from banzu.core.models import PolicyValue
-
+    """Many values at once (pages and rules that need several)."""
     wanted = keys or list(REGISTRY)
-    centre_id = getattr(centre, "pk", centre)
     values = {key: definition(key).default for key in wanted}
-    if memo.active():
-        stored_values = _stored_values(centre_id)
-        rows = [(key, stored_values[key]) for key in wanted if key in stored_values]
-    else:
-        rows = PolicyValue.objects.filter(centre_id=centre_id, key__in=wanted).values_list("key", "value")
-    for key, stored in rows:
-        values[key] = from_storage(definition(key), stored)
+    stored_values = _stored_values(getattr(centre, "pk", centre))
+    for key in wanted:
+        if key in stored_values:
+            values[key] = from_storage(definition(key), stored_values[key])
     return values

@@ -12,7 +12,7 @@ from banzu.core import calendar as work_calendar
 from banzu.core import calendar_seed, scoping
 from banzu.core.errors import invalid
 from banzu.core.models import CalendarDay, CalendarYear, PolicyValue
-from banzu.core.policies import PolicyValueError, definition, forget_stored_values, from_storage, to_storage
+from banzu.core.policies import PolicyValueError, definition, from_storage, to_storage
 
 
 def _record_user(row: Any, user: Any) -> None:
@@ -123,7 +123,6 @@ def set_policy(*, user: Any, centre: Any, key: str, value: Any, reason: str = ""
     # Explicit, so the audit names the editor outside a request too (commands, shell, tasks).
     row._history_user = user
     row.save()
-    forget_stored_values(row.centre_id)
     return from_storage(item, row.value)
 
 
@@ -140,5 +139,4 @@ def reset_policy(*, user: Any, centre: Any, key: str, reason: str = "") -> Any:
         row._change_reason = reason.strip()[:100]
         row._history_user = user
         row.delete()
-        forget_stored_values(row.centre_id)
     return item.default

@@ -6,3 +6,9 @@ class OrgConfig(AppConfig):
     name = "banzu.org"
     label = "org"
     verbose_name = _("Organisation")
+
+    def ready(self) -> None:
+        from banzu.core import memo
+        from banzu.org.models import Centre
+
+        memo.watch(Centre)  # its time zone
