@@ -31,6 +31,7 @@ from banzu.contact.models import (
     Switch,
 )
 from banzu.core import scoping
+from banzu.core.compiled import CompiledRead
 from banzu.core.errors import Conflict, NotAllowed, OutOfScope, invalid
 from banzu.core.policies import policy
 from banzu.core.push import push_to_employees
@@ -83,16 +84,19 @@ def _lock_agents(agent_ids: Iterable[int]) -> dict[int, AgentSession]:
     return sessions
 
 
+_OPEN_PARTIES_READ = CompiledRead(
+    lambda contact_id: (
+        CallParty.objects.filter(contact_id=contact_id, ended_at__isnull=True).order_by("pk").values_list("agent_id")
+    ),
+    contact_id=int,
+)
+
+
 def _involved(contact_id: int) -> tuple[int | None, list[int]]:
-    holder = list(Contact.objects.filter(pk=contact_id).order_by().values_list("agent_id", flat=True)[:1])
-    if not holder:
+    holder = services.HOLDER_READ.first(contact_id=contact_id)
+    if holder is None:
         raise OutOfScope()
-    parties = list(
-        CallParty.objects.filter(contact_id=contact_id, ended_at__isnull=True)
-        .order_by("pk")
-        .values_list("agent_id", flat=True)
-    )
-    return holder[0], parties
+    return holder[0], [agent_id for (agent_id,) in _OPEN_PARTIES_READ.rows(contact_id=contact_id)]
 
 
 def _with_agents(contact_id: int, extra: Iterable[int], body: Callable[[dict[int, AgentSession]], T]) -> T:

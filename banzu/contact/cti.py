@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound
@@ -29,6 +29,7 @@ from rest_framework.exceptions import NotFound
 from banzu.contact import compliance, console, events, rules, services
 from banzu.contact.models import AgentSession, Contact, ContactEvent, CtiCall, CtiEvent, Queue, Switch
 from banzu.core import memo
+from banzu.core.compiled import CompiledRead
 from banzu.core.errors import Conflict, invalid
 from banzu.core.policies import policy
 from banzu.org.models import Centre, Employee, EmployeeSkill
@@ -171,38 +172,66 @@ def agent_json(employee: Employee | None) -> dict | None:
     return _agent_row_json(None if employee is None else [getattr(employee, name) for name in AGENT_COLUMNS])
 
 
-# What the checks and answers of call events read: a few columns, not the wide rows of four tables
-# (every call event reads its call, and compiling and loading those rows was most of its cost).
-CALL_COLUMNS = (
-    "switch_id",
-    "call_id",
-    "legs",
-    "contact_id",
-    "contact__centre_id",
-    "contact__status",
-    "contact__agent_id",
-    "contact__queue_id",
-    "contact__priority",
-    "contact__customer_priority",
-    "contact__queued_at",
-    "contact__queue__code",
-    "contact__queue__centre_id",
-    "contact__agent__employee_no",
-    "contact__agent__name",
+# What the checks and answers of call events read: a few columns, not the wide rows of four tables,
+# in SQL compiled once (every call event reads its call, twice: compiling and loading those rows was
+# most of its cost).
+CALL_FIELDS = ("id", "switch_id", "call_id", "legs", "contact_id")
+CALL_CONTACT_FIELDS = (
+    "id",
+    "centre_id",
+    "status",
+    "agent_id",
+    "queue_id",
+    "priority",
+    "customer_priority",
+    "queued_at",
 )
+CALL_QUEUE_FIELDS = ("id", "centre_id", "code")
+CALL_AGENT_FIELDS = ("id", "employee_no", "name")
+
+
+def _call_rows(switch_id: int, call_id: str):
+    return (
+        CtiCall.objects.filter(switch_id=switch_id, call_id=call_id)
+        .order_by()
+        .values_list(
+            *CALL_FIELDS,
+            *(f"contact__{name}" for name in CALL_CONTACT_FIELDS),
+            *(f"contact__queue__{name}" for name in CALL_QUEUE_FIELDS),
+            *(f"contact__agent__{name}" for name in CALL_AGENT_FIELDS),
+        )[:1]
+    )
+
+
+_CALL_READ = CompiledRead(_call_rows, switch_id=int, call_id=str)
+
+
+def _call_from_row(row: Sequence[Any]) -> CtiCall:
+    """The call with its contact, the contact's queue and agent, as models holding the row's fields
+    (any other field loads when asked for)."""
+    values = iter(row)
+
+    def take(model, names):
+        taken = {name: next(values) for name in names}
+        if taken["id"] is None:
+            return None
+        # from_db takes the values in the order of the model's fields.
+        loaded = [field.attname for field in model._meta.concrete_fields if field.attname in taken]
+        return model.from_db(DEFAULT_DB_ALIAS, loaded, [taken[name] for name in loaded])
+
+    call = take(CtiCall, CALL_FIELDS)
+    contact = take(Contact, CALL_CONTACT_FIELDS)
+    contact.queue = take(Queue, CALL_QUEUE_FIELDS)
+    contact.agent = take(Employee, CALL_AGENT_FIELDS)
+    call.contact = contact
+    return call
 
 
 def _call(switch: Switch, call_id: str) -> CtiCall:
-    call = (
-        CtiCall.objects.select_related("contact__queue", "contact__agent")
-        .only(*CALL_COLUMNS)
-        .filter(switch=switch, call_id=call_id)
-        .order_by()
-        .first()
-    )
-    if call is None:
+    row = _CALL_READ.first(switch_id=switch.pk, call_id=call_id)
+    if row is None:
         raise NotFound(_("No call with the id %(call)s is known.") % {"call": call_id}, code="unknown_call")
-    return call
+    return _call_from_row(row)
 
 
 def call_json(call: CtiCall) -> dict:
@@ -338,22 +367,39 @@ def _unknown_agent(employee_no: str) -> NotFound:
     )
 
 
-def _employees(switch: Switch, employee_no: str):
-    return Employee.objects.filter(centre_id=switch.centre_id, employee_no=employee_no).order_by()
+def _employees(centre_id: int, employee_no: str):
+    return Employee.objects.filter(centre_id=centre_id, employee_no=employee_no).order_by()
+
+
+EMPLOYEE_FIELDS = tuple(field.attname for field in Employee._meta.concrete_fields)
+# Every agent event names its agent (compiled once).
+_EMPLOYEE_READ = CompiledRead(
+    lambda centre_id, employee_no: _employees(centre_id, employee_no).values_list(*EMPLOYEE_FIELDS)[:1],
+    centre_id=int,
+    employee_no=str,
+)
 
 
 def _employee(switch: Switch, employee_no: str) -> Employee:
-    employee = _employees(switch, employee_no).first()
-    if employee is None:
+    row = _EMPLOYEE_READ.first(centre_id=switch.centre_id, employee_no=employee_no)
+    if row is None:
         raise _unknown_agent(employee_no)
-    return employee
+    return Employee.from_db(DEFAULT_DB_ALIAS, EMPLOYEE_FIELDS, row)
+
+
+_EMPLOYEE_ID_READ = CompiledRead(
+    lambda centre_id, employee_no: _employees(centre_id, employee_no).values_list("pk")[:1],
+    centre_id=int,
+    employee_no=str,
+)
 
 
 def _employee_id(switch: Switch, employee_no: str) -> int:
     """The id of the agent `employee_no`, for checks that need nothing else of them."""
-    for pk in _employees(switch, employee_no).values_list("pk", flat=True)[:1]:
-        return pk
-    raise _unknown_agent(employee_no)
+    row = _EMPLOYEE_ID_READ.first(centre_id=switch.centre_id, employee_no=employee_no)
+    if row is None:
+        raise _unknown_agent(employee_no)
+    return row[0]
 
 
 def _queue(switch: Switch, code: str, field: str) -> Queue:
@@ -388,12 +434,31 @@ def _check_time(at: datetime, previous: datetime | None, what: str) -> None:
         )
 
 
+_CALL_KNOWN_READ = CompiledRead(
+    lambda switch_id, call_id: CtiCall.objects.filter(switch_id=switch_id, call_id=call_id).values_list("pk")[:1],
+    switch_id=int,
+    call_id=str,
+)
+_EXTERNAL_ID_KNOWN_READ = CompiledRead(
+    lambda centre_id, external_id: (
+        Contact.objects.filter(centre_id=centre_id, external_id=external_id).order_by().values_list("pk")[:1]
+    ),
+    centre_id=int,
+    external_id=str,
+)
+
+
+def _call_known(switch: Switch, call_id: str) -> bool:
+    """A call of the switch, or a contact of the centre, has this call id already."""
+    return bool(
+        _CALL_KNOWN_READ.first(switch_id=switch.pk, call_id=call_id)
+        or _EXTERNAL_ID_KNOWN_READ.first(centre_id=switch.centre_id, external_id=call_id)
+    )
+
+
 def _apply_offered(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
     call_id = event["call_id"]
-    if (
-        CtiCall.objects.filter(switch=switch, call_id=call_id).exists()
-        or Contact.objects.filter(centre_id=switch.centre_id, external_id=call_id).exists()
-    ):
+    if _call_known(switch, call_id):
         raise Conflict(_("The call %(call)s was already offered.") % {"call": call_id}, code="call_exists")
     queue = _queue(switch, event["queue"], "queue")
     channel = event.get("channel") or ""
@@ -418,10 +483,7 @@ def _apply_offered(switch: Switch, event: Mapping[str, Any], at: datetime) -> Ap
 def _apply_dialed(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
     """CT-10: the agent dialled from the phone: an outside number (外拨) or a colleague (内呼)."""
     call_id = event["call_id"]
-    if (
-        CtiCall.objects.filter(switch=switch, call_id=call_id).exists()
-        or Contact.objects.filter(centre_id=switch.centre_id, external_id=call_id).exists()
-    ):
+    if _call_known(switch, call_id):
         raise Conflict(_("The call %(call)s was already offered.") % {"call": call_id}, code="call_exists")
     agent = _employee(switch, event["agent"])
     party = event["party"]
@@ -433,14 +495,27 @@ def _apply_dialed(switch: Switch, event: Mapping[str, Any], at: datetime) -> App
     return Applied("dialed", call=call)
 
 
+# The time of a contact's last event (its calls' events may not go back before it).
+_LAST_EVENT_READ = CompiledRead(
+    lambda contact_id: (
+        ContactEvent.objects.filter(contact_id=contact_id)
+        .order_by()
+        .values("contact_id")
+        .annotate(last=Max("at"))
+        .values_list("last")
+    ),
+    contact_id=int,
+)
+
+
 def _apply_call_event(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
     kind = event["type"]
     call = _call(switch, event["call_id"])
     contact = call.contact
     if not event_allowed(kind, contact.status):
         raise _out_of_order(kind, call)
-    previous = ContactEvent.objects.filter(contact_id=contact.pk).aggregate(last=Max("at"))["last"]
-    _check_time(at, previous, call.call_id)
+    last = _LAST_EVENT_READ.first(contact_id=contact.pk)
+    _check_time(at, last[0] if last else None, call.call_id)
     named_agent = kind in ("ringing", "answered") and event.get("agent")
     if named_agent and _employee_id(switch, event["agent"]) != contact.agent_id:
         raise Conflict(
@@ -501,22 +576,32 @@ def _apply_call_event(switch: Switch, event: Mapping[str, Any], at: datetime) ->
     return Applied(outcome, call=call)
 
 
+_SESSION_READ = CompiledRead(
+    lambda employee_id: (
+        AgentSession.objects.filter(employee_id=employee_id).order_by("pk").values_list("state", "state_since")[:1]
+    ),
+    employee_id=int,
+)
+_IN_WRAP_UP_READ = CompiledRead(
+    lambda agent_id: Contact.objects.filter(agent_id=agent_id, status=Contact.Status.ACW).values_list("pk"),
+    agent_id=int,
+)
+
+
 def _apply_agent_event(switch: Switch, event: Mapping[str, Any], at: datetime) -> Applied:
     employee = _employee(switch, event["agent"])
-    since = AgentSession.objects.filter(employee=employee).order_by().values_list("state_since", flat=True).first()
-    _check_time(at, since, employee.employee_no)
+    session = _SESSION_READ.first(employee_id=employee.pk)
+    _check_time(at, session[1] if session else None, employee.employee_no)
     if event["type"] in WRAP_UP_EVENTS:
         # A switch reports "ready" when the agent presses the wrap-up key, and "away" when they pick
         # an away reason during wrap-up: either ends the agent's after-call work (CT-9), which leaves
         # them ready unless they still hold other contacts; "away" then takes them from ready.
-        for contact_id in Contact.objects.filter(agent=employee, status=Contact.Status.ACW).values_list(
-            "pk", flat=True
-        ):
+        for (contact_id,) in _IN_WRAP_UP_READ.rows(agent_id=employee.pk):
             services.finish_acw(contact_id=contact_id, now=at)
         if event["type"] == "agent_ready":
-            state = AgentSession.objects.filter(employee=employee).order_by().values_list("state", flat=True).first()
-            if state == AgentSession.State.READY:
-                return Applied(state, agent=employee)
+            session = _SESSION_READ.first(employee_id=employee.pk)
+            if session and session[0] == AgentSession.State.READY:
+                return Applied(session[0], agent=employee)
     session = services.set_agent_state(
         agent=employee, action=AGENT_EVENTS[event["type"]], now=at, away_reason=event.get("away_reason") or ""
     )

@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 
 from banzu.contact.models import AgentSession, Contact, Queue
 from banzu.core import scoping
+from banzu.core.compiled import CompiledRead
 
 
 def queue_rows() -> QuerySet[Queue]:
@@ -169,18 +170,30 @@ def search_customers(user: Any, *, q: str = "", number: str = "", vip: bool | No
     return rows
 
 
+def _numbers(centre_id: int, number: str) -> QuerySet:
+    from banzu.contact.models import CustomerNumber
+
+    return (
+        CustomerNumber.objects.filter(centre_id=centre_id, number=number).order_by("pk").values_list("customer_id")[:1]
+    )
+
+
+# Every arriving call looks its caller up (compiled once).
+_CUSTOMER_OF_NUMBER_READ = CompiledRead(_numbers, centre_id=int, number=str)
+
+
 def find_customer(centre_id: int, number: str) -> Any:
     """The customer whose number this is, in the centre, or None (the switch and routing path)."""
     from banzu.contact import customers
-    from banzu.contact.models import CustomerNumber
+    from banzu.contact.models import Customer
 
     digits = customers.normalise_number(number or "")
     if not digits:
         return None
-    row = CustomerNumber.objects.filter(centre_id=centre_id, number=digits).select_related("customer").first()
+    row = _CUSTOMER_OF_NUMBER_READ.first(centre_id=centre_id, number=digits)
     if row is None:
         return None
-    customer = row.customer
+    customer = Customer.objects.get(pk=row[0])
     # A number left on a record merged since still finds the record kept.
     while customer.merged_into_id:
         customer = customer.merged_into

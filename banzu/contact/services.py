@@ -42,6 +42,7 @@ from banzu.contact.models import (
     QueueSkill,
 )
 from banzu.core import calendar, coalesce, memo, scoping
+from banzu.core.compiled import CompiledRead
 from banzu.core.errors import Conflict, NotAllowed, OutOfScope, invalid
 from banzu.core.policies import policy
 from banzu.core.rules import CalendarNotCovered
@@ -184,11 +185,17 @@ class _Moved(Exception):
     """The contact changed hands between reading its agent and locking it."""
 
 
+# Who holds a contact: read before locking them, by every action on a contact (compiled once).
+HOLDER_READ = CompiledRead(
+    lambda contact_id: Contact.objects.filter(pk=contact_id).order_by().values_list("agent_id")[:1], contact_id=int
+)
+
+
 def _run_locked(contact_id: int, body: Callable[[Contact, AgentSession | None], T]) -> T:
     """Run `body(contact, session)` in one transaction with the holder's session and the contact locked."""
     for _attempt in range(MOVED_RETRIES):
-        holder = list(Contact.objects.filter(pk=contact_id).order_by().values_list("agent_id", flat=True)[:1])
-        if not holder:
+        holder = HOLDER_READ.first(contact_id=contact_id)
+        if holder is None:
             raise OutOfScope()
         agent_id = holder[0]
         try:
@@ -525,8 +532,16 @@ def _waiting(rows) -> list[rules.WaitingContact]:
 
 def waiting_queue_ids(centre: Any) -> set[int]:
     """The queues someone waits in (a few rows however long the queues are)."""
-    rows = Contact.objects.filter(centre=centre, status=Status.QUEUED).order_by().values_list("queue_id", flat=True)
-    return set(rows.distinct())
+    return {queue_id for (queue_id,) in _WAITING_QUEUES_READ.rows(centre_id=getattr(centre, "pk", centre))}
+
+
+# Asked by every routing round, i.e. after nearly every event (compiled once).
+_WAITING_QUEUES_READ = CompiledRead(
+    lambda centre_id: (
+        Contact.objects.filter(centre_id=centre_id, status=Status.QUEUED).order_by().values_list("queue_id").distinct()
+    ),
+    centre_id=int,
+)
 
 
 def routing_head(

@@ -730,3 +730,30 @@ def test_each_event_of_a_call_costs_a_fixed_number_of_statements(pbx, floor, dja
         assert pbx.ok("ended", 7, call_id="c2")["call"]["status"] == "acw"
     with django_assert_max_num_queries(EVENT_STATEMENTS["agent_ready"]):
         assert pbx.ok("agent_ready", 8, agent=agent)["agent"]["state"] == "ready"
+
+
+def test_the_compiled_reads_of_a_call_give_what_their_querysets_give(pbx, floor, token):
+    """At each step of a call's life (queued, offered, talking, wrap-up, closed) and for a call
+    nobody knows, the reads compiled once equal the ORM's."""
+    agent = pbx.no("agent")
+    switch = cti.switch_for_token(token)
+    switch_id = switch.pk
+    pbx.ok("offered", 1, call_id="c1", queue="TAX", caller_number="13912345678")  # nobody signed in
+    steps = [
+        ("agent_login", {"agent": agent}),
+        ("answered", {"call_id": "c1", "agent": agent}),
+        ("ended", {"call_id": "c1"}),
+        ("agent_ready", {"agent": agent}),
+    ]
+    for second, (kind, fields) in enumerate([("", {}), *steps], start=2):
+        if kind:
+            pbx.ok(kind, second, **fields)
+        for call_id in ("c1", "unknown"):
+            assert cti._CALL_READ.rows(switch_id=switch_id, call_id=call_id) == list(cti._call_rows(switch_id, call_id))
+        contact_id = Contact.objects.get(external_id="c1").pk
+        expected = list(cti._LAST_EVENT_READ.build(contact_id))
+        assert cti._LAST_EVENT_READ.rows(contact_id=contact_id) == expected
+        assert expected[0][0] == ContactEvent.objects.filter(contact_id=contact_id).latest("at").at
+    call = cti._call(switch, "c1")
+    assert (call.contact.status, call.contact.agent.employee_no, call.contact.queue.code) == ("ended", agent, "TAX")
+    assert call.contact.caller_number == "13912345678"  # a field not read loads when asked for
