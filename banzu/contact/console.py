@@ -331,10 +331,16 @@ def dial_failed(*, contact_id: int, now: datetime, reason: str = "", by: Any = N
     return _with_agents(contact_id, (), body)
 
 
+_STATUS_READ = CompiledRead(
+    lambda contact_id: Contact.objects.filter(pk=contact_id).order_by().values_list("status", "queue_id")[:1],
+    contact_id=int,
+)
+
+
 def end_call(*, contact_id: int, now: datetime, by: Any = None) -> Contact:
     """CT-10, CT-15: hang up. A call still ringing out is cancelled; otherwise the conversation ends,
     the holder goes to after-call work and every other agent on the call is free again."""
-    found = Contact.objects.filter(pk=contact_id).values_list("status", "queue_id").first()
+    found = _STATUS_READ.first(contact_id=contact_id)
     if found is None:
         raise OutOfScope()
     status, queue_id = found

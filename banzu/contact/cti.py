@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound
@@ -29,7 +29,7 @@ from rest_framework.exceptions import NotFound
 from banzu.contact import compliance, console, events, rules, services
 from banzu.contact.models import AgentSession, Contact, ContactEvent, CtiCall, CtiEvent, Queue, Switch
 from banzu.core import memo
-from banzu.core.compiled import CompiledRead
+from banzu.core.compiled import CompiledRead, instance
 from banzu.core.errors import Conflict, invalid
 from banzu.core.policies import policy
 from banzu.org.models import Centre, Employee, EmployeeSkill
@@ -213,11 +213,7 @@ def _call_from_row(row: Sequence[Any]) -> CtiCall:
 
     def take(model, names):
         taken = {name: next(values) for name in names}
-        if taken["id"] is None:
-            return None
-        # from_db takes the values in the order of the model's fields.
-        loaded = [field.attname for field in model._meta.concrete_fields if field.attname in taken]
-        return model.from_db(DEFAULT_DB_ALIAS, loaded, [taken[name] for name in loaded])
+        return instance(model, taken) if taken["id"] is not None else None
 
     call = take(CtiCall, CALL_FIELDS)
     contact = take(Contact, CALL_CONTACT_FIELDS)
@@ -305,19 +301,24 @@ def _switch_call_of(contact_id: int) -> tuple[int, str] | None:
     """(switch id, call id) of the switch's call carrying `contact_id`; None for a contact no switch
     carries (a chat, a call of the console). Read once per unit of work: the push of an offer and
     the answer listing it both need it."""
-    return memo.remembered(
-        ("cti.switch_call", contact_id),
-        lambda: CtiCall.objects.filter(contact_id=contact_id).order_by().values_list("switch_id", "call_id").first(),
-    )
+    return memo.remembered(("cti.switch_call", contact_id), lambda: _SWITCH_CALL_READ.first(contact_id=contact_id))
+
+
+_SWITCH_CALL_READ = CompiledRead(
+    lambda contact_id: (
+        CtiCall.objects.filter(contact_id=contact_id).order_by("pk").values_list("switch_id", "call_id")[:1]
+    ),
+    contact_id=int,
+)
+_AGENT_ROW_READ = CompiledRead(
+    lambda agent_id: Employee.objects.filter(pk=agent_id).order_by().values_list(*AGENT_COLUMNS)[:1], agent_id=int
+)
 
 
 def _agent_row(agent_id: int | None) -> Sequence[Any] | None:
     if agent_id is None:
         return None
-    return memo.remembered(
-        ("cti.agent_row", agent_id),
-        lambda: Employee.objects.filter(pk=agent_id).order_by().values_list(*AGENT_COLUMNS).first(),
-    )
+    return memo.remembered(("cti.agent_row", agent_id), lambda: _AGENT_ROW_READ.first(agent_id=agent_id))
 
 
 def _offers(switch: Switch, offered: Sequence[Contact]) -> list[dict]:
@@ -384,7 +385,7 @@ def _employee(switch: Switch, employee_no: str) -> Employee:
     row = _EMPLOYEE_READ.first(centre_id=switch.centre_id, employee_no=employee_no)
     if row is None:
         raise _unknown_agent(employee_no)
-    return Employee.from_db(DEFAULT_DB_ALIAS, EMPLOYEE_FIELDS, row)
+    return instance(Employee, dict(zip(EMPLOYEE_FIELDS, row, strict=True)))
 
 
 _EMPLOYEE_ID_READ = CompiledRead(
@@ -439,20 +440,13 @@ _CALL_KNOWN_READ = CompiledRead(
     switch_id=int,
     call_id=str,
 )
-_EXTERNAL_ID_KNOWN_READ = CompiledRead(
-    lambda centre_id, external_id: (
-        Contact.objects.filter(centre_id=centre_id, external_id=external_id).order_by().values_list("pk")[:1]
-    ),
-    centre_id=int,
-    external_id=str,
-)
 
 
 def _call_known(switch: Switch, call_id: str) -> bool:
     """A call of the switch, or a contact of the centre, has this call id already."""
     return bool(
         _CALL_KNOWN_READ.first(switch_id=switch.pk, call_id=call_id)
-        or _EXTERNAL_ID_KNOWN_READ.first(centre_id=switch.centre_id, external_id=call_id)
+        or services.EXTERNAL_ID_READ.first(centre_id=switch.centre_id, external_id=call_id)
     )
 
 
@@ -578,7 +572,9 @@ def _apply_call_event(switch: Switch, event: Mapping[str, Any], at: datetime) ->
 
 _SESSION_READ = CompiledRead(
     lambda employee_id: (
-        AgentSession.objects.filter(employee_id=employee_id).order_by("pk").values_list("state", "state_since")[:1]
+        AgentSession.objects.filter(employee_id=employee_id)
+        .order_by("pk")
+        .values_list("state", "state_since", "away_reason")[:1]
     ),
     employee_id=int,
 )
@@ -630,10 +626,10 @@ def _seen(switch: Switch, event_id: str, digest: str) -> CtiEvent | None:
 
 
 def _agent_state_json(employee: Employee) -> dict:
-    session = AgentSession.objects.filter(employee=employee).order_by().first()
+    session = _SESSION_READ.first(employee_id=employee.pk)
     answer = agent_json(employee) or {}
-    answer["state"] = session.state if session else AgentSession.State.LOGGED_OUT
-    answer["away_reason"] = session.away_reason if session else ""
+    answer["state"] = session[0] if session else AgentSession.State.LOGGED_OUT
+    answer["away_reason"] = session[2] if session else ""
     return answer
 
 

@@ -42,7 +42,7 @@ from banzu.contact.models import (
     QueueSkill,
 )
 from banzu.core import calendar, coalesce, memo, scoping
-from banzu.core.compiled import CompiledRead
+from banzu.core.compiled import CompiledRead, instance
 from banzu.core.errors import Conflict, NotAllowed, OutOfScope, invalid
 from banzu.core.policies import policy
 from banzu.core.rules import CalendarNotCovered
@@ -242,7 +242,20 @@ def _set_durations(contact: Contact) -> None:
 
 def _others(contact: Contact, statuses: Sequence[str]) -> bool:
     """Whether the contact's agent holds other contacts in `statuses` (read under the agent's lock)."""
-    return Contact.objects.filter(agent_id=contact.agent_id, status__in=statuses).exclude(pk=contact.pk).exists()
+    if contact.agent_id is None:
+        return False
+    return bool(_others_read(tuple(statuses)).first(agent_id=contact.agent_id, contact_id=contact.pk))
+
+
+@functools.cache
+def _others_read(statuses: tuple[str, ...]) -> CompiledRead:
+    return CompiledRead(
+        lambda agent_id, contact_id: (
+            Contact.objects.filter(agent_id=agent_id, status__in=statuses).exclude(pk=contact_id).values_list("pk")[:1]
+        ),
+        agent_id=int,
+        contact_id=int,
+    )
 
 
 def _wrong_status(contact: Contact) -> Conflict:
@@ -271,6 +284,16 @@ def queue_open_at(queue: Queue, now: datetime) -> bool:
     )
 
 
+# Every arriving call is looked for first (a switch may retry it; compiled once).
+EXTERNAL_ID_READ = CompiledRead(
+    lambda centre_id, external_id: (
+        Contact.objects.filter(centre_id=centre_id, external_id=external_id).order_by("pk").values_list("pk")[:1]
+    ),
+    centre_id=int,
+    external_id=str,
+)
+
+
 def enqueue_contact(
     *,
     queue: Queue,
@@ -289,9 +312,9 @@ def enqueue_contact(
     """
     external_id = external_id.strip()
     if external_id:
-        existing = Contact.objects.filter(centre_id=queue.centre_id, external_id=external_id).first()
+        existing = EXTERNAL_ID_READ.first(centre_id=queue.centre_id, external_id=external_id)
         if existing is not None:
-            return existing
+            return Contact.objects.get(pk=existing[0])
     if not queue.active:
         raise Conflict(_("The queue %(queue)s is not taking contacts.") % {"queue": queue.name}, code="queue_inactive")
     if not queue_open_at(queue, now):
@@ -457,7 +480,20 @@ def available_agents(
 
 def ready_agent_count(centre: Any) -> int:
     """How many agents of `centre` are ready: at most that many contacts can be offered now."""
-    return _signed_in(centre, [State.READY]).count()
+    row = _READY_COUNT_READ.first(centre_id=getattr(centre, "pk", centre))
+    return row[0] if row else 0
+
+
+# Asked by the routing rounds of a floor of calls (compiled once): a group, so no row means none.
+_READY_COUNT_READ = CompiledRead(
+    lambda centre_id: (
+        _signed_in(centre_id, [State.READY])
+        .values("employee__centre_id")
+        .annotate(ready=Count("pk"))
+        .values_list("ready")
+    ),
+    centre_id=int,
+)
 
 
 def shortlisted_agents(
@@ -591,19 +627,29 @@ def position_in_queue(contact: Contact, queue: rules.QueuePolicy) -> int | None:
     return queued.filter(functools.reduce(operator.or_, ahead)).order_by().count() + 1
 
 
+# Read under the agent's lock by every offer (compiled once).
+_ON_CALL_READ = CompiledRead(
+    lambda agent_id: CallParty.objects.filter(agent_id=agent_id, ended_at__isnull=True).values_list("pk")[:1],
+    agent_id=int,
+)
+_HELD_READ = CompiledRead(
+    lambda agent_id: (
+        Contact.objects.filter(agent_id=agent_id, status__in=LIVE_STATUSES)
+        .order_by()
+        .values_list("channel_id", "status")
+    ),
+    agent_id=int,
+)
+
+
 def _agent_has_room(session: AgentSession, contact: Contact) -> bool:
     """Under the agent's lock: ready, or busy on the same multi-contact channel with room; no offer ringing."""
     if session.state not in (State.READY, State.BUSY):
         return False
-    if CallParty.objects.filter(agent_id=session.employee_id, ended_at__isnull=True).exists():
+    if _ON_CALL_READ.first(agent_id=session.employee_id):
         return False
-    held = (
-        Contact.objects.filter(agent_id=session.employee_id, status__in=LIVE_STATUSES)
-        .order_by()
-        .values_list("channel_id", "status")
-    )
     live: dict[int, int] = defaultdict(int)
-    for channel_id, status in held:
+    for channel_id, status in _HELD_READ.rows(agent_id=session.employee_id):
         if status == Status.OFFERED:
             return False
         live[channel_id] += 1
@@ -623,6 +669,18 @@ OFFER_FIELDS = (
 )
 
 
+_OFFER_READ = CompiledRead(
+    lambda contact_id: Contact.objects.filter(pk=contact_id).order_by().values_list("id", *OFFER_FIELDS)[:1],
+    contact_id=int,
+)
+
+
+def _offer_view(contact_id: int) -> Contact | None:
+    """The contact with the fields an offer reads (``OFFER_FIELDS``; the rest loads if asked for)."""
+    row = _OFFER_READ.first(contact_id=contact_id)
+    return instance(Contact, dict(zip(("id", *OFFER_FIELDS), row, strict=True))) if row else None
+
+
 def offer_contact(*, contact_id: int, agent_id: int, now: datetime) -> Contact:
     """CT-7: offer a queued contact to an agent; of concurrent callers exactly one wins.
 
@@ -631,7 +689,7 @@ def offer_contact(*, contact_id: int, agent_id: int, now: datetime) -> Contact:
     are routing's business (``rules.choose``); this only guards availability and capacity.
     """
     # Only what the checks read; the claim's refresh then reloads these, the rest loads if asked for.
-    contact = Contact.objects.filter(pk=contact_id).only(*OFFER_FIELDS).first()
+    contact = _offer_view(contact_id)
     if contact is None:
         raise OutOfScope()
     with transaction.atomic():
@@ -655,7 +713,7 @@ def offer_contact(*, contact_id: int, agent_id: int, now: datetime) -> Contact:
         )
         if not won:
             raise Conflict(_("This contact has already been taken."), code="contact_taken")
-        contact.refresh_from_db()
+        contact = _offer_view(contact_id)
         _move_agent(session, Event.OFFER, now=now, live_delta=1, contact=contact)
         _record(contact, Kind.OFFERED, now, agent_id=agent_id, offer=contact.offer_count)
         return contact

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model, QuerySet
 
 # Parameter values no caller sends, so that their places in the compiled SQL can be found.
 _MARKERS = {int: lambda n: -987_654_000 - n, str: lambda n: f"\x1fmarker-{n}\x1f"}
@@ -82,3 +82,11 @@ class CompiledRead:
     def first(self, using: str = "default", **values: Any) -> tuple | None:
         rows = self.rows(using, **values)
         return rows[0] if rows else None
+
+
+def instance(model: type[Model], values: dict[str, Any], using: str = DEFAULT_DB_ALIAS) -> Model:
+    """A `model` holding `values` (attribute names → values of a compiled row) as if the ORM had
+    loaded them with ``only()``: any other field loads when asked for."""
+    loaded = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    # from_db takes the values in the order of the model's fields.
+    return model.from_db(using, loaded, [values[name] for name in loaded])

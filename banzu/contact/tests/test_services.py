@@ -13,6 +13,7 @@ from banzu.contact.tests.conftest import at
 from banzu.contact.tests.factories import CustomerFactory, QueueFactory, channel
 from banzu.core.errors import Conflict, NotAllowed
 from banzu.core.services import set_policy
+from banzu.org.models import Employee
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +95,18 @@ def test_logging_in_makes_the_agent_ready_and_records_the_transition(floor):
     assert (s.state, s.idle_since, s.logged_in_at, s.state_since) == (State.READY, at(-60), at(-60), at(-60))
     change = AgentStateChange.objects.get(agent=floor.person("agent"))
     assert (change.from_state, change.to_state, change.event, change.at) == ("logged_out", "ready", "login", at(-60))
+
+
+def test_the_ready_count_counts_the_centres_ready_agents_still_on_the_staff(floor):
+    assert services.ready_agent_count(floor.centre) == 0  # nobody signed in: no row, zero
+    floor.login("agent")
+    floor.login("teammate")
+    assert services.ready_agent_count(floor.centre) == 2
+    services.set_agent_state(agent=floor.person("teammate"), action="away", away_reason="meal", now=at(5))
+    assert services.ready_agent_count(floor.centre.pk) == 1
+    Employee.objects.filter(pk=floor.person("agent").pk).update(status=Employee.Status.LEFT)
+    assert services.ready_agent_count(floor.centre) == 0
+    assert services.ready_agent_count(floor.centre.pk + 1000) == 0
 
 
 def test_going_away_needs_a_reason_and_records_it(floor):
