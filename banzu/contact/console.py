@@ -78,7 +78,7 @@ def _lock_agents(agent_ids: Iterable[int]) -> dict[int, AgentSession]:
     """Lock the agents' sessions one by one in employee-id order (the no-deadlock rule)."""
     sessions = {}
     for agent_id in sorted(set(agent_ids)):
-        session = AgentSession.objects.select_for_update(of=("self",)).filter(employee_id=agent_id).order_by().first()
+        session = services.lock_session(agent_id)
         if session is not None:
             sessions[agent_id] = session
     return sessions
@@ -313,7 +313,7 @@ def dial_failed(*, contact_id: int, now: datetime, reason: str = "", by: Any = N
     """CT-10: a call the console placed was not answered (busy, no answer, cancelled); the agent is ready again."""
 
     def body(sessions: dict[int, AgentSession]) -> Contact:
-        contact = Contact.objects.select_for_update().get(pk=contact_id)
+        contact = services.lock_contact(contact_id)
         # The caller cancels, or the called colleague declines.
         called = CallParty.objects.filter(contact=contact, ended_at__isnull=True).values_list("agent_id", flat=True)
         _check_own(by, [contact.agent_id, *called])
@@ -352,7 +352,7 @@ def end_call(*, contact_id: int, now: datetime, by: Any = None) -> Contact:
             holder, parties = _involved(contact_id)
             _check_own(by, [holder, *parties])
         # The holder's session is locked here already (and the holder checked unchanged under it).
-        contact = Contact.objects.select_for_update().get(pk=contact_id)
+        contact = services.lock_contact(contact_id)
         ended = services.end_locked_contact(contact, sessions.get(contact.agent_id), now=now)
         _close_parties(ended, sessions, now, Event.LEAVE)
         return ended

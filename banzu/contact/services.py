@@ -158,7 +158,7 @@ def set_agent_state(
         away_reason = ""
     AgentSession.objects.get_or_create(employee=agent, defaults={"state_since": now})
     with transaction.atomic():
-        session = AgentSession.objects.select_for_update().get(employee=agent)
+        session = lock_session(agent.pk)
         if action == Event.LOGIN and session.state == State.LOGGED_OUT:
             session.logged_in_at = now
             session.save(update_fields=["logged_in_at"])
@@ -181,6 +181,40 @@ def set_work_mode(*, agent: Employee, mode: str, now: datetime) -> AgentSession:
 # --- contacts: helpers -------------------------------------------------------------------------------
 
 
+SESSION_FIELDS = tuple(field.attname for field in AgentSession._meta.concrete_fields)
+CONTACT_FIELDS = tuple(field.attname for field in Contact._meta.concrete_fields)
+# The two locks of every action on a contact (compiled once; inside a transaction only).
+_SESSION_LOCK = CompiledRead(
+    lambda employee_id: (
+        AgentSession.objects.select_for_update()
+        .filter(employee_id=employee_id)
+        .order_by("pk")
+        .values_list(*SESSION_FIELDS)[:1]
+    ),
+    employee_id=int,
+)
+_CONTACT_LOCK = CompiledRead(
+    lambda contact_id: (
+        Contact.objects.select_for_update().filter(pk=contact_id).order_by().values_list(*CONTACT_FIELDS)[:1]
+    ),
+    contact_id=int,
+)
+
+
+def lock_session(employee_id: int) -> AgentSession | None:
+    """The agent's session, locked until the transaction ends (first in the locking order)."""
+    row = _SESSION_LOCK.first(employee_id=employee_id)
+    return instance(AgentSession, dict(zip(SESSION_FIELDS, row, strict=True))) if row else None
+
+
+def lock_contact(contact_id: int) -> Contact:
+    """The contact, locked until the transaction ends (after its agents' sessions)."""
+    row = _CONTACT_LOCK.first(contact_id=contact_id)
+    if row is None:
+        raise Contact.DoesNotExist(f"No contact {contact_id}.")
+    return instance(Contact, dict(zip(CONTACT_FIELDS, row, strict=True)))
+
+
 class _Moved(Exception):
     """The contact changed hands between reading its agent and locking it."""
 
@@ -200,12 +234,8 @@ def _run_locked(contact_id: int, body: Callable[[Contact, AgentSession | None], 
         agent_id = holder[0]
         try:
             with transaction.atomic():
-                session = (
-                    AgentSession.objects.select_for_update().filter(employee_id=agent_id).order_by().first()
-                    if agent_id
-                    else None
-                )
-                contact = Contact.objects.select_for_update().get(pk=contact_id)
+                session = lock_session(agent_id) if agent_id else None
+                contact = lock_contact(contact_id)
                 if contact.agent_id != agent_id:
                     raise _Moved
                 return body(contact, session)

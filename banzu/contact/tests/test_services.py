@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from banzu.contact import services
 from banzu.contact.models import AgentSession, AgentStateChange, Contact, ContactEvent, Queue
@@ -677,3 +678,26 @@ def test_routing_reads_the_agent_shortlist_as_the_pure_rule_keeps_it(floor, seed
     assert services.shortlisted_agents(floor.centre, waiting, policies, now, skill_ids=skill_ids) == expected
     decided = rules.choose(waiting, everyone, now, policies)
     assert [(c.pk, c.agent_id) for c in floor.route(seconds=60)] == [(a.contact_id, a.agent_id) for a in decided]
+
+
+def test_the_compiled_locks_load_whole_rows_and_lock_them(floor):
+    """The session and the contact come back as the ORM would load them, and on a database that
+    locks rows, locked (``FOR UPDATE``) for the rest of the transaction."""
+    floor.login("agent")
+    agent = floor.person("agent")
+    contact = floor.call(caller_number="13912345678", external_id="sw-9", ivr_path=["2"])
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        session = services.lock_session(agent.pk)
+        locked = services.lock_contact(contact.pk)
+        assert services.lock_session(agent.pk + 1000) is None
+        with pytest.raises(Contact.DoesNotExist):
+            services.lock_contact(contact.pk + 1000)
+    expected = AgentSession.objects.get(employee=agent)
+    assert [getattr(session, f) for f in services.SESSION_FIELDS] == [
+        getattr(expected, f) for f in services.SESSION_FIELDS
+    ]
+    fresh = Contact.objects.get(pk=contact.pk)
+    assert [getattr(locked, f) for f in services.CONTACT_FIELDS] == [getattr(fresh, f) for f in services.CONTACT_FIELDS]
+    assert locked.ivr_path == ["2"] and locked.queue.code == fresh.queue.code
+    if connection.features.has_select_for_update:
+        assert all("FOR UPDATE" in query["sql"] for query in queries.captured_queries)
