@@ -212,8 +212,8 @@ def _call_from_row(row: Sequence[Any]) -> CtiCall:
     values = iter(row)
 
     def take(model, names):
-        taken = {name: next(values) for name in names}
-        return instance(model, taken) if taken["id"] is not None else None
+        taken = [next(values) for _name in names]
+        return instance(model, names, taken) if taken[0] is not None else None  # names start with "id"
 
     call = take(CtiCall, CALL_FIELDS)
     contact = take(Contact, CALL_CONTACT_FIELDS)
@@ -385,7 +385,7 @@ def _employee(switch: Switch, employee_no: str) -> Employee:
     row = _EMPLOYEE_READ.first(centre_id=switch.centre_id, employee_no=employee_no)
     if row is None:
         raise _unknown_agent(employee_no)
-    return instance(Employee, dict(zip(EMPLOYEE_FIELDS, row, strict=True)))
+    return instance(Employee, EMPLOYEE_FIELDS, row)
 
 
 _EMPLOYEE_ID_READ = CompiledRead(

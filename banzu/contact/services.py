@@ -204,7 +204,7 @@ _CONTACT_LOCK = CompiledRead(
 def lock_session(employee_id: int) -> AgentSession | None:
     """The agent's session, locked until the transaction ends (first in the locking order)."""
     row = _SESSION_LOCK.first(employee_id=employee_id)
-    return instance(AgentSession, dict(zip(SESSION_FIELDS, row, strict=True))) if row else None
+    return instance(AgentSession, SESSION_FIELDS, row) if row else None
 
 
 def lock_contact(contact_id: int) -> Contact:
@@ -212,7 +212,7 @@ def lock_contact(contact_id: int) -> Contact:
     row = _CONTACT_LOCK.first(contact_id=contact_id)
     if row is None:
         raise Contact.DoesNotExist(f"No contact {contact_id}.")
-    return instance(Contact, dict(zip(CONTACT_FIELDS, row, strict=True)))
+    return instance(Contact, CONTACT_FIELDS, row)
 
 
 class _Moved(Exception):
@@ -708,7 +708,7 @@ _OFFER_READ = CompiledRead(
 def _offer_view(contact_id: int) -> Contact | None:
     """The contact with the fields an offer reads (``OFFER_FIELDS``; the rest loads if asked for)."""
     row = _OFFER_READ.first(contact_id=contact_id)
-    return instance(Contact, dict(zip(("id", *OFFER_FIELDS), row, strict=True))) if row else None
+    return instance(Contact, ("id", *OFFER_FIELDS), row) if row else None
 
 
 def offer_contact(*, contact_id: int, agent_id: int, now: datetime) -> Contact:

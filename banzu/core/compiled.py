@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -67,7 +67,7 @@ class CompiledRead:
                 self._compiled[alias] = compiled
         return compiled
 
-    def rows(self, using: str = "default", **values: Any) -> list[tuple]:
+    def rows(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[tuple]:
         if values.keys() != self.params.keys():
             raise TypeError(f"Expected the parameters {sorted(self.params)}, got {sorted(values)}")
         sql, constants, slots, compiler, converters = self._statement(using)
@@ -79,14 +79,15 @@ class CompiledRead:
             rows = [tuple(row) for row in compiler.apply_converters(rows, converters)]
         return rows
 
-    def first(self, using: str = "default", **values: Any) -> tuple | None:
+    def first(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> tuple | None:
         rows = self.rows(using, **values)
         return rows[0] if rows else None
 
 
-def instance(model: type[Model], values: dict[str, Any], using: str = DEFAULT_DB_ALIAS) -> Model:
-    """A `model` holding `values` (attribute names → values of a compiled row) as if the ORM had
-    loaded them with ``only()``: any other field loads when asked for."""
+def instance(model: type[Model], names: Sequence[str], row: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> Model:
+    """A `model` holding a compiled row's values of the fields `names` (attribute names), as if the
+    ORM had loaded them with ``only()``: any other field loads when asked for."""
+    values = dict(zip(names, row, strict=True))
     loaded = [field.attname for field in model._meta.concrete_fields if field.attname in values]
     # from_db takes the values in the order of the model's fields.
     return model.from_db(using, loaded, [values[name] for name in loaded])
